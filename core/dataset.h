@@ -1,0 +1,31 @@
+// A posed image collection as every module sees it (readers in io/ produce it; optim and eval
+// consume it without knowing the file layout).
+#pragma once
+
+#include "core/camera.h"
+#include "core/image.h"
+
+#include <string>
+#include <vector>
+
+namespace glimpse {
+
+struct View {
+  std::string name;        // file name of the image, e.g. "image000.png"
+  std::string image_path;  // full path it was read from
+  Camera camera;           // intrinsics at the loaded image size, cam_from_world pose
+  Image<float> image;      // RGB in [0, 1], camera.width x camera.height (empty until loaded)
+  Image<float> mask;       // optional single-channel mask in [0, 1] (empty when none)
+};
+
+struct Dataset {
+  std::string root;         // folder it was read from
+  std::string format;       // "llff", "colmap", "dtu", "blender", ...
+  std::vector<View> views;  // in the dataset's canonical order (sorted file names for LLFF)
+  double near_depth = 0.0;  // scene depth bounds over all views (0 when unknown)
+  double far_depth = 0.0;
+  std::vector<int> train_ids;  // indices into views, empty when the reader sets no split
+  std::vector<int> test_ids;
+};
+
+}  // namespace glimpse

@@ -1,0 +1,475 @@
+// CPU tile rasterizer (forward and backward) over the shared kernels. Parallel over Gaussians for
+// preprocessing and over tiles for blending; the backward pass writes one gradient slot per
+// (Gaussian, tile) and reduces the slots of each Gaussian in a fixed order, so results do not
+// depend on scheduling or thread count and no atomics are needed.
+#include "renderer/cpu/cpu_rasterizer.h"
+
+#include "renderer/cpu/radix_sort.h"
+#include "renderer/kernels/blend.h"
+#include "renderer/kernels/covariance.h"
+#include "renderer/kernels/projection.h"
+#include "renderer/kernels/sh.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+namespace glimpse {
+namespace {
+
+constexpr int64_t kGaussianGrain = 1024;  // Gaussians per work item (and per pose partial sum)
+
+template <typename T>
+Vec3<T> load3(const std::vector<T>& v, size_t i) {
+  return {v[3 * i], v[3 * i + 1], v[3 * i + 2]};
+}
+
+template <typename T>
+Quat<T> load_quat(const std::vector<T>& v, size_t i) {
+  return {v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]};
+}
+
+// Inclusive pixel range [lo, hi] covered by centre c +- r along an axis of n pixels (pixel i has
+// centre i + 0.5). Returns false when empty.
+template <typename T>
+bool pixel_range(T c, T r, int n, int32_t& lo, int32_t& hi) {
+  const T a = c - r - T(0.5), b = c + r - T(0.5);
+  if (!(b >= T(0)) || !(a <= T(n - 1))) return false;  // also rejects NaN
+  lo = static_cast<int32_t>(std::ceil(max_value(a, T(0))));
+  hi = static_cast<int32_t>(std::floor(min_value(b, T(n - 1))));
+  return lo <= hi;
+}
+
+int sh_degree_used(int model_degree, const RenderOptions& options) {
+  return std::min(model_degree, std::max(0, options.sh_degree));
+}
+
+}  // namespace
+
+template <typename T>
+CpuRasterizerT<T>::CpuRasterizerT(int num_threads) : pool_(num_threads) {}
+
+// [SECTION] preprocess -------------------------------------------------------------------------
+template <typename T>
+void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& camera,
+                                   const RenderOptions& options, RenderOutputT<T>& out) {
+  const size_t n = g.size();
+  splats_.resize(n);
+  tile_count_.assign(n, 0);
+  out.radii.assign(n, 0);
+  const Intrinsics<T> k = intrinsics_of(camera);
+  const Vec3<T> campos = camera.center();
+  const int degree = sh_degree_used(g.sh_degree, options);
+  const int stride = 3 * g.sh_coeffs();
+  const bool aa = options.antialiasing == AntiAliasing::MipSplatting;
+  const bool opacity_aware = options.extent == ExtentMode::OpacityAware;
+  const T near = T(options.near_plane), far = T(options.far_plane), blur = T(options.blur);
+
+  pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
+    for (int64_t gi = b; gi < e; ++gi) {
+      const size_t i = static_cast<size_t>(gi);
+      const Vec3<T> mean = load3(g.means, i);
+      const Vec3<T> p = transform_point(camera.rotation, camera.translation, mean);
+      if (!(p.z >= near && p.z <= far)) continue;
+      const Mat3<T> cov = covariance_from_params(load_quat(g.quats, i), load3(g.log_scales, i));
+      const Mat3<T> cov_cam = rotate_covariance(camera.rotation, cov);
+      Vec2<T> mean2d;
+      Vec3<T> cov2d, cov2d_blur, conic;
+      project_gaussian(k, p, cov_cam, mean2d, cov2d);
+      const T compensation = add_blur(cov2d, blur, aa, cov2d_blur);
+      if (!inverse_sym2(cov2d_blur, conic)) continue;
+      const T opacity = sigmoid(g.opacity_logits[i]) * compensation;
+      if (!(opacity >= T(kAlphaMin))) continue;
+      const T sigmas = extent_sigmas(opacity, opacity_aware);
+      const T rx = sigmas * std::sqrt(cov2d_blur.x), ry = sigmas * std::sqrt(cov2d_blur.z);
+      Splat s;
+      if (!pixel_range(mean2d.x, rx, width_, s.x0, s.x1)) continue;
+      if (!pixel_range(mean2d.y, ry, height_, s.y0, s.y1)) continue;
+      const Vec3<T> color = sh_to_color(degree, &g.sh[i * stride], mean - campos);
+      s.mx = mean2d.x, s.my = mean2d.y;
+      s.ca = conic.x, s.cb = conic.y, s.cc = conic.z;
+      s.opacity = opacity;
+      s.r = color.x, s.g = color.y, s.b = color.z;
+      s.z = p.z;
+      splats_[i] = s;
+      out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
+      tile_count_[i] =
+          (s.x1 / kTileSize - s.x0 / kTileSize + 1) * (s.y1 / kTileSize - s.y0 / kTileSize + 1);
+    }
+  });
+}
+
+// [SECTION] depth sort and tile binning
+// ------------------------------------------------------------
+template <typename T>
+void CpuRasterizerT<T>::bin_tiles() {
+  const size_t n = splats_.size();
+  std::vector<uint32_t> keys;
+  depth_order_.clear();
+  slot_offset_.assign(n, 0);
+  int64_t slots = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (tile_count_[i] == 0) continue;
+    slot_offset_[i] = slots;
+    slots += tile_count_[i];
+    // Positive floats order like their bit patterns; the sort is stable, so equal depths keep
+    // index order.
+    keys.push_back(std::bit_cast<uint32_t>(static_cast<float>(splats_[i].z)));
+    depth_order_.push_back(static_cast<uint32_t>(i));
+  }
+  radix_sort_pairs(keys, depth_order_);
+
+  const int tiles = tiles_x_ * tiles_y_;
+  tile_offsets_.assign(tiles + 1, 0);
+  for (uint32_t i : depth_order_) {
+    const Splat& s = splats_[i];
+    for (int ty = s.y0 / kTileSize; ty <= s.y1 / kTileSize; ++ty)
+      for (int tx = s.x0 / kTileSize; tx <= s.x1 / kTileSize; ++tx)
+        ++tile_offsets_[ty * tiles_x_ + tx + 1];
+  }
+  for (int t = 0; t < tiles; ++t) tile_offsets_[t + 1] += tile_offsets_[t];
+  tile_list_.resize(slots);
+  std::vector<int64_t> cursor(tile_offsets_.begin(), tile_offsets_.end() - 1);
+  for (uint32_t i : depth_order_) {
+    const Splat& s = splats_[i];
+    for (int ty = s.y0 / kTileSize; ty <= s.y1 / kTileSize; ++ty)
+      for (int tx = s.x0 / kTileSize; tx <= s.x1 / kTileSize; ++tx)
+        tile_list_[cursor[ty * tiles_x_ + tx]++] = i;
+  }
+}
+
+// [SECTION] forward blending
+// -----------------------------------------------------------------------
+template <typename T>
+void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutputT<T>& out) {
+  const int tiles = tiles_x_ * tiles_y_;
+  const T bg[3] = {T(options.background.x), T(options.background.y), T(options.background.z)};
+  tile_evaluations_.assign(tiles, 0);
+
+  pool_.parallel_for(tiles, 1, [&](int64_t tb, int64_t te, int) {
+    alignas(64) T tr[kTilePixels], cr[kTilePixels], cg[kTilePixels], cbl[kTilePixels];
+    alignas(64) T ds[kTilePixels], med[kTilePixels];
+    alignas(64) int32_t last[kTilePixels], med_idx[kTilePixels], done[kTilePixels];
+    for (int64_t tile = tb; tile < te; ++tile) {
+      const int px0 = static_cast<int>(tile % tiles_x_) * kTileSize;
+      const int py0 = static_cast<int>(tile / tiles_x_) * kTileSize;
+      for (int p = 0; p < kTilePixels; ++p) {
+        const int x = px0 + p % kTileSize, y = py0 + p / kTileSize;
+        tr[p] = T(1), cr[p] = cg[p] = cbl[p] = ds[p] = med[p] = T(0);
+        last[p] = 0, med_idx[p] = -1;
+        done[p] = (x < width_ && y < height_) ? 0 : 1;
+      }
+      int64_t evaluations = 0;
+      const int64_t start = tile_offsets_[tile], end = tile_offsets_[tile + 1];
+      for (int64_t j = start; j < end; ++j) {
+        const Splat& s = splats_[tile_list_[j]];
+        const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
+        const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
+        evaluations += static_cast<int64_t>(lx1 - lx0 + 1) * (ly1 - ly0 + 1);
+        const int32_t jj = static_cast<int32_t>(j);
+        for (int ly = ly0; ly <= ly1; ++ly) {
+          const T dy = T(py0 + ly) + T(0.5) - s.my;
+          const int row = ly * kTileSize;
+          for (int lx = 0; lx < kTileSize; ++lx) {
+            const int p = row + lx;
+            const T dx = T(px0 + lx) + T(0.5) - s.mx;
+            const T sigma = splat_sigma(s.ca, s.cb, s.cc, dx, dy);
+            const T a = min_value(T(kAlphaMax), s.opacity * exp_blend<T>(-sigma));
+            const bool ok =
+                lx >= lx0 && lx <= lx1 && done[p] == 0 && sigma >= T(0) && a >= T(kAlphaMin);
+            const T t_next = tr[p] * (T(1) - a);
+            const bool stop = ok && t_next < T(kTransmittanceMin);
+            const bool blend = ok && !stop;
+            const T w = blend ? a * tr[p] : T(0);
+            cr[p] += w * s.r;
+            cg[p] += w * s.g;
+            cbl[p] += w * s.b;
+            ds[p] += w * s.z;
+            const bool crosses = blend && tr[p] > T(0.5) && t_next <= T(0.5);
+            med[p] = crosses ? s.z : med[p];
+            med_idx[p] = crosses ? jj : med_idx[p];
+            tr[p] = blend ? t_next : tr[p];
+            last[p] = blend ? jj + 1 : last[p];
+            done[p] = stop ? 1 : done[p];
+          }
+        }
+        if (((j - start) & 31) == 31) {
+          int all_done = 1;
+          for (int p = 0; p < kTilePixels; ++p) all_done &= done[p];
+          if (all_done) break;
+        }
+      }
+      tile_evaluations_[tile] = evaluations;
+      for (int p = 0; p < kTilePixels; ++p) {
+        const int x = px0 + p % kTileSize, y = py0 + p / kTileSize;
+        if (x >= width_ || y >= height_) continue;
+        const size_t pix = static_cast<size_t>(y) * width_ + x;
+        out.rgb.data()[3 * pix + 0] = cr[p] + tr[p] * bg[0];
+        out.rgb.data()[3 * pix + 1] = cg[p] + tr[p] * bg[1];
+        out.rgb.data()[3 * pix + 2] = cbl[p] + tr[p] * bg[2];
+        const T alpha = T(1) - tr[p];
+        out.alpha.data()[pix] = alpha;
+        out.depth.data()[pix] = alpha > T(kDepthAlphaMin) ? ds[p] / alpha : T(0);
+        out.median_depth.data()[pix] = med[p];
+        final_t_[pix] = tr[p];
+        depth_sum_[pix] = ds[p];
+        last_[pix] = last[p];
+        median_[pix] = med_idx[p];
+      }
+    }
+  });
+}
+
+template <typename T>
+void CpuRasterizerT<T>::forward(const GaussiansT<T>& gaussians, const CameraT<T>& camera,
+                                const RenderOptions& options, RenderOutputT<T>& out) {
+  width_ = camera.width;
+  height_ = camera.height;
+  tiles_x_ = (width_ + kTileSize - 1) / kTileSize;
+  tiles_y_ = (height_ + kTileSize - 1) / kTileSize;
+  const size_t pixels = static_cast<size_t>(width_) * height_;
+  out.rgb = Image<T>(width_, height_, 3);
+  out.alpha = Image<T>(width_, height_, 1);
+  out.depth = Image<T>(width_, height_, 1);
+  out.median_depth = Image<T>(width_, height_, 1);
+  final_t_.assign(pixels, T(1));
+  depth_sum_.assign(pixels, T(0));
+  last_.assign(pixels, 0);
+  median_.assign(pixels, -1);
+
+  preprocess(gaussians, camera, options, out);
+  bin_tiles();
+  rasterize_tiles(options, out);
+
+  out.num_visible = static_cast<int64_t>(depth_order_.size());
+  out.num_instances = static_cast<int64_t>(tile_list_.size());
+  out.num_evaluations = 0;
+  for (int64_t e : tile_evaluations_) out.num_evaluations += e;
+}
+
+// [SECTION] backward
+// -------------------------------------------------------------------------------
+template <typename T>
+void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camera,
+                                 const RenderOptions& options,
+                                 const RenderOutputGradientsT<T>& v_out,
+                                 GaussianGradientsT<T>& grads) {
+  GLIMPSE_CHECK(camera.width == width_ && camera.height == height_ && g.size() == splats_.size())
+      << "backward() must follow forward() with the same camera and Gaussians";
+  auto check_grad = [&](const Image<T>& img, int channels, const char* name) {
+    GLIMPSE_CHECK(img.empty() ||
+                  (img.width() == width_ && img.height() == height_ && img.channels() == channels))
+        << "gradient image '" << name << "' must be " << width_ << "x" << height_ << "x"
+        << channels;
+  };
+  check_grad(v_out.rgb, 3, "rgb");
+  check_grad(v_out.alpha, 1, "alpha");
+  check_grad(v_out.depth, 1, "depth");
+  check_grad(v_out.median_depth, 1, "median_depth");
+  const T bg[3] = {T(options.background.x), T(options.background.y), T(options.background.z)};
+  const int tiles = tiles_x_ * tiles_y_;
+  slot_grads_.resize(tile_list_.size() * kSlotSize);
+
+  // 1. Per tile, back to front: gradients of each fragment's 2D parameters into its slot.
+  pool_.parallel_for(tiles, 1, [&](int64_t tb, int64_t te, int) {
+    alignas(64) T tr[kTilePixels], b_r[kTilePixels], b_g[kTilePixels], b_b[kTilePixels];
+    alignas(64) T b_d[kTilePixels], vr[kTilePixels], vg[kTilePixels], vb[kTilePixels];
+    alignas(64) T vs[kTilePixels], k_alpha[kTilePixels], vmed[kTilePixels];
+    alignas(64) int32_t last[kTilePixels], med_idx[kTilePixels];
+    alignas(64) T acc[kSlotSize][kTileSize];
+    for (int64_t tile = tb; tile < te; ++tile) {
+      const int tx = static_cast<int>(tile % tiles_x_), ty = static_cast<int>(tile / tiles_x_);
+      const int px0 = tx * kTileSize, py0 = ty * kTileSize;
+      int32_t max_last = 0;
+      for (int p = 0; p < kTilePixels; ++p) {
+        const int x = px0 + p % kTileSize, y = py0 + p / kTileSize;
+        if (x >= width_ || y >= height_) {
+          tr[p] = T(1), vr[p] = vg[p] = vb[p] = vs[p] = k_alpha[p] = vmed[p] = T(0);
+          last[p] = 0, med_idx[p] = -1;
+        } else {
+          const size_t pix = static_cast<size_t>(y) * width_ + x;
+          tr[p] = final_t_[pix];
+          last[p] = last_[pix];
+          med_idx[p] = median_[pix];
+          vr[p] = v_out.rgb.empty() ? T(0) : v_out.rgb.data()[3 * pix];
+          vg[p] = v_out.rgb.empty() ? T(0) : v_out.rgb.data()[3 * pix + 1];
+          vb[p] = v_out.rgb.empty() ? T(0) : v_out.rgb.data()[3 * pix + 2];
+          T v_alpha = v_out.alpha.empty() ? T(0) : v_out.alpha.data()[pix];
+          // Expected depth D = S / A: dD/dS = 1/A, dD/dA = -S/A^2.
+          const T alpha = T(1) - tr[p];
+          const T v_depth = v_out.depth.empty() ? T(0) : v_out.depth.data()[pix];
+          vs[p] = T(0);
+          if (alpha > T(kDepthAlphaMin)) {
+            vs[p] = v_depth / alpha;
+            v_alpha -= v_depth * depth_sum_[pix] / (alpha * alpha);
+          }
+          // dC/da_i and dA/da_i share the factor T_N / (1 - a_i).
+          k_alpha[p] = (v_alpha - (bg[0] * vr[p] + bg[1] * vg[p] + bg[2] * vb[p])) * tr[p];
+          vmed[p] = v_out.median_depth.empty() ? T(0) : v_out.median_depth.data()[pix];
+        }
+        b_r[p] = b_g[p] = b_b[p] = b_d[p] = T(0);
+        max_last = std::max(max_last, last[p]);
+      }
+      const int64_t start = tile_offsets_[tile], end = tile_offsets_[tile + 1];
+      // Slot of (Gaussian, this tile): row-major index of the tile in the Gaussian's rectangle.
+      auto slot_of = [&](uint32_t gid) {
+        const Splat& s = splats_[gid];
+        const int gx0 = s.x0 / kTileSize, gy0 = s.y0 / kTileSize;
+        const int gnx = s.x1 / kTileSize - gx0 + 1;
+        return &slot_grads_[(slot_offset_[gid] + (ty - gy0) * gnx + (tx - gx0)) * kSlotSize];
+      };
+      // Fragments behind every pixel's last one get zero gradients.
+      for (int64_t j = std::max<int64_t>(start, max_last); j < end; ++j)
+        std::fill_n(slot_of(tile_list_[j]), kSlotSize, T(0));
+      for (int64_t j = std::min<int64_t>(end, max_last) - 1; j >= start; --j) {
+        const uint32_t gid = tile_list_[j];
+        const Splat& s = splats_[gid];
+        const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
+        const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
+        const int32_t jj = static_cast<int32_t>(j);
+        for (int q = 0; q < kSlotSize; ++q)
+          for (int l = 0; l < kTileSize; ++l) acc[q][l] = T(0);
+        for (int ly = ly0; ly <= ly1; ++ly) {
+          const T dy = T(py0 + ly) + T(0.5) - s.my;
+          const int row = ly * kTileSize;
+          for (int lx = 0; lx < kTileSize; ++lx) {
+            const int p = row + lx;
+            const T dx = T(px0 + lx) + T(0.5) - s.mx;
+            const T sigma = splat_sigma(s.ca, s.cb, s.cc, dx, dy);
+            const T gauss = exp_blend<T>(-sigma);
+            const T raw = s.opacity * gauss;
+            const T a = min_value(T(kAlphaMax), raw);
+            const bool ok =
+                lx >= lx0 && lx <= lx1 && jj < last[p] && sigma >= T(0) && a >= T(kAlphaMin);
+            const T one_minus = T(1) - a;
+            const T t_i = ok ? tr[p] / one_minus : tr[p];
+            const T w = a * t_i;
+            T v_a = ((s.r - b_r[p]) * vr[p] + (s.g - b_g[p]) * vg[p] + (s.b - b_b[p]) * vb[p] +
+                     (s.z - b_d[p]) * vs[p]) *
+                        t_i +
+                    k_alpha[p] / one_minus;
+            const bool unclamped = ok && raw <= T(kAlphaMax);
+            v_a = unclamped ? v_a : T(0);
+            // Selects, not products with a zero mask: masked lanes may hold inf.
+            const T v_sigma = unclamped ? -raw * v_a : T(0);
+            const T v_opacity = unclamped ? gauss * v_a : T(0);
+            acc[0][lx] -= (s.ca * dx + s.cb * dy) * v_sigma;  // mean2d x (d = pixel - mean)
+            acc[1][lx] -= (s.cb * dx + s.cc * dy) * v_sigma;  // mean2d y
+            acc[2][lx] += T(0.5) * dx * dx * v_sigma;         // conic a
+            acc[3][lx] += dx * dy * v_sigma;                  // conic b
+            acc[4][lx] += T(0.5) * dy * dy * v_sigma;         // conic c
+            acc[5][lx] += v_opacity;                          // opacity
+            const T wk = ok ? w : T(0);
+            acc[6][lx] += wk * vr[p];
+            acc[7][lx] += wk * vg[p];
+            acc[8][lx] += wk * vb[p];
+            acc[9][lx] += wk * vs[p] + ((ok && med_idx[p] == jj) ? vmed[p] : T(0));
+            b_r[p] = ok ? s.r * a + b_r[p] * one_minus : b_r[p];
+            b_g[p] = ok ? s.g * a + b_g[p] * one_minus : b_g[p];
+            b_b[p] = ok ? s.b * a + b_b[p] * one_minus : b_b[p];
+            b_d[p] = ok ? s.z * a + b_d[p] * one_minus : b_d[p];
+            tr[p] = t_i;
+          }
+        }
+        T* slot = slot_of(gid);
+        for (int q = 0; q < kSlotSize; ++q) {
+          T sum = T(0);
+          for (int l = 0; l < kTileSize; ++l) sum += acc[q][l];
+          slot[q] = sum;
+        }
+      }
+    }
+  });
+
+  // 2. Per Gaussian: sum its slots in tile order, chain to the 3D parameters and the pose.
+  grads.resize_like(g);
+  const size_t n = g.size();
+  const Intrinsics<T> k = intrinsics_of(camera);
+  const Vec3<T> campos = camera.center();
+  const int degree = sh_degree_used(g.sh_degree, options);
+  const int stride = 3 * g.sh_coeffs();
+  const bool aa = options.antialiasing == AntiAliasing::MipSplatting;
+  const T blur = T(options.blur);
+  const int64_t chunks = (static_cast<int64_t>(n) + kGaussianGrain - 1) / kGaussianGrain;
+  std::vector<Mat3<T>> chunk_v_r(chunks);
+  std::vector<Vec3<T>> chunk_v_t(chunks);
+  pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
+    Mat3<T> v_rot;
+    Vec3<T> v_trans{T(0), T(0), T(0)};
+    for (int64_t gi = b; gi < e; ++gi) {
+      const size_t i = static_cast<size_t>(gi);
+      if (tile_count_[i] == 0) continue;
+      T sum[kSlotSize] = {};
+      for (int64_t q = 0; q < tile_count_[i]; ++q) {
+        const T* slot = &slot_grads_[(slot_offset_[i] + q) * kSlotSize];
+        for (int c = 0; c < kSlotSize; ++c) sum[c] += slot[c];
+      }
+      const Vec3<T> mean = load3(g.means, i);
+      const Quat<T> quat = load_quat(g.quats, i);
+      const Vec3<T> log_scale = load3(g.log_scales, i);
+      const Vec3<T> p = transform_point(camera.rotation, camera.translation, mean);
+      const Mat3<T> cov = covariance_from_params(quat, log_scale);
+      const Mat3<T> cov_cam = rotate_covariance(camera.rotation, cov);
+      Vec2<T> mean2d;
+      Vec3<T> cov2d, cov2d_blur, conic;
+      project_gaussian(k, p, cov_cam, mean2d, cov2d);
+      const T compensation = add_blur(cov2d, blur, aa, cov2d_blur);
+      inverse_sym2(cov2d_blur, conic);
+      const T logit = g.opacity_logits[i];
+      const T base_opacity = sigmoid(logit);
+
+      const Vec2<T> v_mean2d{sum[0], sum[1]};
+      const Vec3<T> v_conic{sum[2], sum[3], sum[4]};
+      const T v_opacity = sum[5];
+      const Vec3<T> v_color{sum[6], sum[7], sum[8]};
+      grads.opacity_logits[i] = sigmoid_vjp(logit, v_opacity * compensation);
+      Vec3<T> v_cov2d{T(0), T(0), T(0)};
+      if (aa) add_blur_vjp(cov2d, blur, v_opacity * base_opacity, v_cov2d);
+      inverse_sym2_vjp(conic, v_conic, v_cov2d);  // blur is additive: same gradient
+      Vec3<T> v_p{T(0), T(0), sum[9]};
+      Mat3<T> v_cov_cam;
+      project_gaussian_vjp(k, p, cov_cam, v_mean2d, v_cov2d, v_p, v_cov_cam);
+      Mat3<T> v_cov;
+      rotate_covariance_vjp(camera.rotation, cov, v_cov_cam, v_cov, v_rot);
+      Quat<T> v_q{T(0), T(0), T(0), T(0)};
+      Vec3<T> v_ls{T(0), T(0), T(0)};
+      covariance_from_params_vjp(quat, log_scale, v_cov, v_q, v_ls);
+      Vec3<T> v_mean{T(0), T(0), T(0)};
+      transform_point_vjp(camera.rotation, mean, v_p, v_mean, v_rot, v_trans);
+      // Colour: direction from the camera centre, campos = -R^T t.
+      Vec3<T> v_dir{T(0), T(0), T(0)};
+      sh_to_color_vjp(degree, &g.sh[i * stride], mean - campos, v_color, &grads.sh[i * stride],
+                      v_dir);
+      v_mean += v_dir;
+      const Vec3<T> v_campos = -v_dir;
+      for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) v_rot[r][c] -= camera.translation[r] * v_campos[c];
+      v_trans -= camera.rotation * v_campos;
+
+      for (int c = 0; c < 3; ++c) {
+        grads.means[3 * i + c] = v_mean[c];
+        grads.log_scales[3 * i + c] = v_ls[c];
+      }
+      grads.quats[4 * i + 0] = v_q.w;
+      grads.quats[4 * i + 1] = v_q.x;
+      grads.quats[4 * i + 2] = v_q.y;
+      grads.quats[4 * i + 3] = v_q.z;
+      grads.means2d[2 * i + 0] = v_mean2d.x;
+      grads.means2d[2 * i + 1] = v_mean2d.y;
+    }
+    chunk_v_r[b / kGaussianGrain] = v_rot;
+    chunk_v_t[b / kGaussianGrain] = v_trans;
+  });
+  grads.v_rotation = Mat3<T>();
+  grads.v_translation = Vec3<T>{T(0), T(0), T(0)};
+  for (int64_t c = 0; c < chunks; ++c) {
+    grads.v_rotation = grads.v_rotation + chunk_v_r[c];
+    grads.v_translation += chunk_v_t[c];
+  }
+}
+
+template class CpuRasterizerT<float>;
+template class CpuRasterizerT<double>;
+
+}  // namespace glimpse
