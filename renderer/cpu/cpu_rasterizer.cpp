@@ -4,6 +4,7 @@
 // depend on scheduling or thread count and no atomics are needed.
 #include "renderer/cpu/cpu_rasterizer.h"
 
+#include "renderer/cpu/lanes.h"
 #include "renderer/cpu/radix_sort.h"
 #include "renderer/kernels/blend.h"
 #include "renderer/kernels/covariance.h"
@@ -19,6 +20,7 @@ namespace glimpse {
 namespace {
 
 constexpr int64_t kGaussianGrain = 1024;  // Gaussians per work item (and per pose partial sum)
+constexpr int64_t kPrefetchDistance = 8;  // tile-list entries fetched ahead (measured: 4-16 equal)
 
 template <typename T>
 Vec3<T> load3(const std::vector<T>& v, size_t i) {
@@ -43,6 +45,37 @@ bool pixel_range(T c, T r, int n, int32_t& lo, int32_t& hi) {
 
 int sh_degree_used(int model_degree, const RenderOptions& options) {
   return std::min(model_degree, std::max(0, options.sh_degree));
+}
+
+// Pixels of row `y` (tile-local columns [lo, hi] within [lx0, lx1]) where the splat's falloff
+// exponent can be <= sigma_max: the chord of the ellipse a dx^2 + 2 b dx dy + c dy^2 <= 2 s_max,
+// widened by a hundredth of a pixel so rounding never drops a fragment the alpha test would keep.
+// Forward and backward call this with the same inputs, so they visit the same fragments.
+template <typename Splat, typename T>
+bool row_span(const Splat& s, int y, int px0, int lx0, int lx1, int& lo, int& hi) {
+  const T dy = T(y) + T(0.5) - s.my;
+  const T disc = s.cb * s.cb * dy * dy - s.ca * (s.cc * dy * dy - T(2) * s.sigma_max);
+  if (!(disc >= T(0))) return false;
+  const T root = std::sqrt(disc), centre = -s.cb * dy;
+  const T x_lo = s.mx + (centre - root) / s.ca - T(0.5) - T(0.01) - T(px0);
+  const T x_hi = s.mx + (centre + root) / s.ca - T(0.5) + T(0.01) - T(px0);
+  if (!(x_hi >= T(lx0)) || !(x_lo <= T(lx1))) return false;
+  lo = std::max(lx0, static_cast<int>(std::ceil(x_lo)));
+  hi = std::min(lx1, static_cast<int>(std::floor(x_hi)));
+  return lo <= hi;
+}
+
+// Calls body(k, lo, hi) for lane groups [k, k + width) covering columns [lo_all, hi_all] of a
+// 16-pixel row exactly once: groups start at the span (not at multiples of the width), so a span
+// of up to `width` pixels takes one group.
+template <int kWidth, typename Body>
+inline void for_lane_groups(int lo_all, int hi_all, Body&& body) {
+  for (int lo = lo_all; lo <= hi_all;) {
+    const int k = std::min(lo, kTileSize - kWidth);
+    const int hi = std::min(hi_all, k + kWidth - 1);
+    body(k, lo, hi);
+    lo = hi + 1;
+  }
 }
 
 }  // namespace
@@ -92,6 +125,7 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
       s.opacity = opacity;
       s.r = color.x, s.g = color.y, s.b = color.z;
       s.z = p.z;
+      s.sigma_max = T(0.5) * sigmas * sigmas;
       splats_[i] = s;
       out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
       tile_count_[i] =
@@ -143,6 +177,10 @@ void CpuRasterizerT<T>::bin_tiles() {
 // -----------------------------------------------------------------------
 template <typename T>
 void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutputT<T>& out) {
+  using L = LaneTraits<T>;
+  using V = typename L::V;
+  using I = typename L::I;
+  using M = typename L::M;
   const int tiles = tiles_x_ * tiles_y_;
   const T bg[3] = {T(options.background.x), T(options.background.y), T(options.background.z)};
   tile_evaluations_.assign(tiles, 0);
@@ -163,36 +201,49 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
       int64_t evaluations = 0;
       const int64_t start = tile_offsets_[tile], end = tile_offsets_[tile + 1];
       for (int64_t j = start; j < end; ++j) {
+        // Splats are reached through the tile list in random order: fetch ahead.
+        if (j + kPrefetchDistance < end)
+          __builtin_prefetch(&splats_[tile_list_[j + kPrefetchDistance]]);
         const Splat& s = splats_[tile_list_[j]];
         const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
         const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
-        evaluations += static_cast<int64_t>(lx1 - lx0 + 1) * (ly1 - ly0 + 1);
         const int32_t jj = static_cast<int32_t>(j);
+        // Per-Gaussian constants broadcast to lanes.
+        const V v_ca = lane_const<V>(s.ca), v_cb = lane_const<V>(s.cb);
+        const V v_cc = lane_const<V>(s.cc), v_op = lane_const<V>(s.opacity);
+        const V v_z = lane_const<V>(s.z);
+        const I v_j = lane_const<I>(jj), v_j1 = lane_const<I>(jj + 1), v_one = lane_const<I>(1);
         for (int ly = ly0; ly <= ly1; ++ly) {
-          const T dy = T(py0 + ly) + T(0.5) - s.my;
+          int span_lo, span_hi;
+          if (!row_span<Splat, T>(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
+          evaluations += span_hi - span_lo + 1;
+          const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
-          for (int lx = 0; lx < kTileSize; ++lx) {
-            const int p = row + lx;
-            const T dx = T(px0 + lx) + T(0.5) - s.mx;
-            const T sigma = splat_sigma(s.ca, s.cb, s.cc, dx, dy);
-            const T a = min_value(T(kAlphaMax), s.opacity * exp_blend<T>(-sigma));
-            const bool ok =
-                lx >= lx0 && lx <= lx1 && done[p] == 0 && sigma >= T(0) && a >= T(kAlphaMin);
-            const T t_next = tr[p] * (T(1) - a);
-            const bool stop = ok && t_next < T(kTransmittanceMin);
-            const bool blend = ok && !stop;
-            const T w = blend ? a * tr[p] : T(0);
-            cr[p] += w * s.r;
-            cg[p] += w * s.g;
-            cbl[p] += w * s.b;
-            ds[p] += w * s.z;
-            const bool crosses = blend && tr[p] > T(0.5) && t_next <= T(0.5);
-            med[p] = crosses ? s.z : med[p];
-            med_idx[p] = crosses ? jj : med_idx[p];
-            tr[p] = blend ? t_next : tr[p];
-            last[p] = blend ? jj + 1 : last[p];
-            done[p] = stop ? 1 : done[p];
-          }
+          for_lane_groups<L::kWidth>(span_lo, span_hi, [&](int k, int lo, int hi) {
+            const int p = row + k;
+            const V lxf = lane_const<V>(k) + L::iota();  // lane x within the tile
+            const V dx = lxf + lane_const<V>(T(px0) + T(0.5) - s.mx);
+            const V trp = L::load(tr + p);
+            const I dn = L::load(done + p);
+            const V sigma = splat_sigma(v_ca, v_cb, v_cc, dx, dy);
+            const V a = min_value(lane_const<V>(kAlphaMax), v_op * exp_blend(-sigma));
+            const M ok = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi)) & (dn == 0) &
+                         (sigma >= T(0)) & (a >= T(kAlphaMin));
+            const V t_next = trp * (T(1) - a);
+            const M stop = ok & (t_next < T(kTransmittanceMin));
+            const M blend = L::and_not(ok, stop);
+            const V w = blend ? a * trp : V{};
+            L::store(cr + p, L::load(cr + p) + w * s.r);
+            L::store(cg + p, L::load(cg + p) + w * s.g);
+            L::store(cbl + p, L::load(cbl + p) + w * s.b);
+            L::store(ds + p, L::load(ds + p) + w * s.z);
+            const M crosses = blend & (trp > T(0.5)) & (t_next <= T(0.5));
+            L::store(med + p, crosses ? v_z : L::load(med + p));
+            L::store(med_idx + p, crosses ? v_j : L::load(med_idx + p));
+            L::store(tr + p, blend ? t_next : trp);
+            L::store(last + p, blend ? v_j1 : L::load(last + p));
+            L::store(done + p, stop ? v_one : dn);
+          });
         }
         if (((j - start) & 31) == 31) {
           int all_done = 1;
@@ -255,6 +306,11 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
                                  const RenderOptions& options,
                                  const RenderOutputGradientsT<T>& v_out,
                                  GaussianGradientsT<T>& grads) {
+  using L = LaneTraits<T>;
+  using V = typename L::V;
+  using I = typename L::I;
+  using M = typename L::M;
+  constexpr int kGroups = kTileSize / L::kWidth;
   GLIMPSE_CHECK(camera.width == width_ && camera.height == height_ && g.size() == splats_.size())
       << "backward() must follow forward() with the same camera and Gaussians";
   auto check_grad = [&](const Image<T>& img, int channels, const char* name) {
@@ -277,7 +333,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
     alignas(64) T b_d[kTilePixels], vr[kTilePixels], vg[kTilePixels], vb[kTilePixels];
     alignas(64) T vs[kTilePixels], k_alpha[kTilePixels], vmed[kTilePixels];
     alignas(64) int32_t last[kTilePixels], med_idx[kTilePixels];
-    alignas(64) T acc[kSlotSize][kTileSize];
+    V acc[kSlotSize][kGroups];
     for (int64_t tile = tb; tile < te; ++tile) {
       const int tx = static_cast<int>(tile % tiles_x_), ty = static_cast<int>(tile / tiles_x_);
       const int px0 = tx * kTileSize, py0 = ty * kTileSize;
@@ -324,58 +380,75 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
         std::fill_n(slot_of(tile_list_[j]), kSlotSize, T(0));
       for (int64_t j = std::min<int64_t>(end, max_last) - 1; j >= start; --j) {
         const uint32_t gid = tile_list_[j];
+        if (j - kPrefetchDistance >= start)
+          __builtin_prefetch(&splats_[tile_list_[j - kPrefetchDistance]]);
         const Splat& s = splats_[gid];
         const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
         const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
         const int32_t jj = static_cast<int32_t>(j);
+        const V v_ca = lane_const<V>(s.ca), v_cb = lane_const<V>(s.cb);
+        const V v_cc = lane_const<V>(s.cc), v_op = lane_const<V>(s.opacity);
+        const V v_r = lane_const<V>(s.r), v_g = lane_const<V>(s.g), v_b = lane_const<V>(s.b);
+        const V v_z = lane_const<V>(s.z);
+        const I v_j = lane_const<I>(jj);
         for (int q = 0; q < kSlotSize; ++q)
-          for (int l = 0; l < kTileSize; ++l) acc[q][l] = T(0);
+          for (int l = 0; l < kGroups; ++l) acc[q][l] = V{};
         for (int ly = ly0; ly <= ly1; ++ly) {
-          const T dy = T(py0 + ly) + T(0.5) - s.my;
+          int span_lo, span_hi;
+          if (!row_span<Splat, T>(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
+          const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
-          for (int lx = 0; lx < kTileSize; ++lx) {
-            const int p = row + lx;
-            const T dx = T(px0 + lx) + T(0.5) - s.mx;
-            const T sigma = splat_sigma(s.ca, s.cb, s.cc, dx, dy);
-            const T gauss = exp_blend<T>(-sigma);
-            const T raw = s.opacity * gauss;
-            const T a = min_value(T(kAlphaMax), raw);
-            const bool ok =
-                lx >= lx0 && lx <= lx1 && jj < last[p] && sigma >= T(0) && a >= T(kAlphaMin);
-            const T one_minus = T(1) - a;
-            const T t_i = ok ? tr[p] / one_minus : tr[p];
-            const T w = a * t_i;
-            T v_a = ((s.r - b_r[p]) * vr[p] + (s.g - b_g[p]) * vg[p] + (s.b - b_b[p]) * vb[p] +
-                     (s.z - b_d[p]) * vs[p]) *
-                        t_i +
-                    k_alpha[p] / one_minus;
-            const bool unclamped = ok && raw <= T(kAlphaMax);
-            v_a = unclamped ? v_a : T(0);
-            // Selects, not products with a zero mask: masked lanes may hold inf.
-            const T v_sigma = unclamped ? -raw * v_a : T(0);
-            const T v_opacity = unclamped ? gauss * v_a : T(0);
-            acc[0][lx] -= (s.ca * dx + s.cb * dy) * v_sigma;  // mean2d x (d = pixel - mean)
-            acc[1][lx] -= (s.cb * dx + s.cc * dy) * v_sigma;  // mean2d y
-            acc[2][lx] += T(0.5) * dx * dx * v_sigma;         // conic a
-            acc[3][lx] += dx * dy * v_sigma;                  // conic b
-            acc[4][lx] += T(0.5) * dy * dy * v_sigma;         // conic c
-            acc[5][lx] += v_opacity;                          // opacity
-            const T wk = ok ? w : T(0);
-            acc[6][lx] += wk * vr[p];
-            acc[7][lx] += wk * vg[p];
-            acc[8][lx] += wk * vb[p];
-            acc[9][lx] += wk * vs[p] + ((ok && med_idx[p] == jj) ? vmed[p] : T(0));
-            b_r[p] = ok ? s.r * a + b_r[p] * one_minus : b_r[p];
-            b_g[p] = ok ? s.g * a + b_g[p] * one_minus : b_g[p];
-            b_b[p] = ok ? s.b * a + b_b[p] * one_minus : b_b[p];
-            b_d[p] = ok ? s.z * a + b_d[p] * one_minus : b_d[p];
-            tr[p] = t_i;
-          }
+          int group = 0;
+          for_lane_groups<L::kWidth>(span_lo, span_hi, [&](int k, int lo, int hi) {
+            const int p = row + k;
+            const V lxf = lane_const<V>(k) + L::iota();
+            const V dx = lxf + lane_const<V>(T(px0) + T(0.5) - s.mx);
+            const V sigma = splat_sigma(v_ca, v_cb, v_cc, dx, dy);
+            const V gauss = exp_blend(-sigma);
+            const V raw = v_op * gauss;
+            const V a = min_value(lane_const<V>(kAlphaMax), raw);
+            const M ok = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi)) &
+                         (v_j < L::load(last + p)) & (sigma >= T(0)) & (a >= T(kAlphaMin));
+            const V trp = L::load(tr + p);
+            const V one_minus = T(1) - a;
+            const V inv_one_minus = T(1) / one_minus;      // a <= 0.99: finite
+            const V t_i = ok ? trp * inv_one_minus : trp;  // T_i = T_{i+1} / (1 - a_i)
+            const V w = ok ? a * t_i : V{};
+            const V br = L::load(b_r + p), bgr = L::load(b_g + p), bb = L::load(b_b + p);
+            const V bd = L::load(b_d + p);
+            const V pr = L::load(vr + p), pg = L::load(vg + p), pb = L::load(vb + p);
+            const V ps = L::load(vs + p);
+            // dL/da_i = T_i ((c_i - B) . v_C + (z_i - B_z) v_S) + T_N (v_A - bg . v_C) / (1 - a_i)
+            const V v_a =
+                ((v_r - br) * pr + (v_g - bgr) * pg + (v_b - bb) * pb + (v_z - bd) * ps) * t_i +
+                L::load(k_alpha + p) * inv_one_minus;
+            // alpha = min(0.99, o G): no gradient to o, sigma where clamped. Selects, not
+            // products with a zero mask: masked lanes may hold inf.
+            const M unclamped = ok & (raw <= T(kAlphaMax));
+            const V v_sigma = unclamped ? -raw * v_a : V{};
+            acc[0][group] -= (v_ca * dx + v_cb * dy) * v_sigma;  // mean2d x (d = pixel - mean)
+            acc[1][group] -= (v_cb * dx + v_cc * dy) * v_sigma;  // mean2d y
+            acc[2][group] += T(0.5) * dx * dx * v_sigma;         // conic a
+            acc[3][group] += dx * dy * v_sigma;                  // conic b
+            acc[4][group] += T(0.5) * dy * dy * v_sigma;         // conic c
+            acc[5][group] += unclamped ? gauss * v_a : V{};      // opacity
+            acc[6][group] += w * pr;                             // colour
+            acc[7][group] += w * pg;
+            acc[8][group] += w * pb;
+            const M is_median = ok & (L::load(med_idx + p) == v_j);
+            acc[9][group] += w * ps + (is_median ? L::load(vmed + p) : V{});  // depth
+            L::store(b_r + p, ok ? v_r * a + br * one_minus : br);
+            L::store(b_g + p, ok ? v_g * a + bgr * one_minus : bgr);
+            L::store(b_b + p, ok ? v_b * a + bb * one_minus : bb);
+            L::store(b_d + p, ok ? v_z * a + bd * one_minus : bd);
+            L::store(tr + p, t_i);
+            group = (group + 1) % kGroups;
+          });
         }
         T* slot = slot_of(gid);
         for (int q = 0; q < kSlotSize; ++q) {
           T sum = T(0);
-          for (int l = 0; l < kTileSize; ++l) sum += acc[q][l];
+          for (int l = 0; l < kGroups; ++l) sum += L::sum(acc[q][l]);
           slot[q] = sum;
         }
       }

@@ -37,6 +37,7 @@ class CpuRasterizerT {
     T opacity;               // sigmoid(logit), times the anti-aliasing compensation
     T r, g, b;               // colour
     T z;                     // camera depth
+    T sigma_max;             // support: pixels with falloff exponent sigma <= sigma_max
     int32_t x0, y0, x1, y1;  // inclusive pixel bounding box, clipped to the image
   };
 

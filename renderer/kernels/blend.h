@@ -12,9 +12,10 @@
 namespace glimpse {
 
 // Falloff exponent sigma = (a dx^2 + c dy^2) / 2 + b dx dy of conic (a, b, c) at offset d.
+// T may be a scalar or a CPU lane type (fast_math.h).
 template <typename T>
 GLIMPSE_INLINE T splat_sigma(T ca, T cb, T cc, T dx, T dy) {
-  return T(0.5) * (ca * dx * dx + cc * dy * dy) + cb * dx * dy;
+  return lane_const<T>(0.5) * (ca * dx * dx + cc * dy * dy) + cb * dx * dy;
 }
 
 // Alpha of a splat at offset (dx, dy) = pixel - mean2d. Returns 0 where the fragment is skipped
@@ -22,7 +23,7 @@ GLIMPSE_INLINE T splat_sigma(T ca, T cb, T cc, T dx, T dy) {
 template <typename T>
 GLIMPSE_INLINE T splat_alpha(T opacity, T ca, T cb, T cc, T dx, T dy) {
   const T sigma = splat_sigma(ca, cb, cc, dx, dy);
-  const T a = min_value(T(kAlphaMax), opacity * exp_blend<T>(-sigma));
+  const T a = min_value(T(kAlphaMax), opacity * exp_blend(-sigma));
   return (sigma >= T(0) && a >= T(kAlphaMin)) ? a : T(0);
 }
 // VJP of splat_alpha for a blended fragment: v_o = G v_a, v_sigma = -o G v_a with G = exp(-sigma);
@@ -32,7 +33,7 @@ template <typename T>
 GLIMPSE_INLINE void splat_alpha_vjp(T opacity, T ca, T cb, T cc, T dx, T dy, T v_alpha,
                                     T& v_opacity, Vec3<T>& v_conic, Vec2<T>& v_mean2d) {
   const T sigma = splat_sigma(ca, cb, cc, dx, dy);
-  const T g = exp_blend<T>(-sigma);
+  const T g = exp_blend(-sigma);
   const T raw = opacity * g;
   if (!(sigma >= T(0) && raw >= T(kAlphaMin)) || raw > T(kAlphaMax)) return;
   v_opacity += g * v_alpha;

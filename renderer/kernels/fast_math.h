@@ -1,39 +1,79 @@
-// exp() for the blending loops. On the CPU a branch-free Cephes-style polynomial that the compiler
-// vectorises (libm's expf does not vectorise without -ffast-math); relative error < 2e-7 over
-// [-87, 0]. On the GPU and in double it is the library exp.
+// exp() for the blending loops and the CPU's SIMD lane types. On the CPU, exp_blend on 8-float
+// lanes is a branch-free Cephes-style polynomial (relative error < 2e-7 over [-87, 0]); in double,
+// on scalars and on the GPU it is the library exp. lane_const<V>(x) broadcasts a constant to a
+// lane type, so the per-pixel kernels run unchanged on scalars (float, double) and on lanes.
 #pragma once
 
 #include "core/hd.h"
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+#include <type_traits>
+#include <utility>
 
 namespace glimpse {
+
+#if !GLIMPSE_DEVICE_COMPILE && (defined(__GNUC__) || defined(__clang__))
+#define GLIMPSE_HAS_LANES 1
+// Eight float or int32 lanes (GCC/Clang vector extensions: AVX2 registers where available, pairs
+// of SSE/NEON registers elsewhere).
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+#else
+#define GLIMPSE_HAS_LANES 0
+#endif
+
+// Element type of a scalar or lane type.
+template <typename V>
+struct LaneElement {
+  using type = V;
+};
+#if GLIMPSE_HAS_LANES
+template <>
+struct LaneElement<f32x8> {
+  using type = float;
+};
+template <>
+struct LaneElement<i32x8> {
+  using type = int32_t;
+};
+#endif
+
+template <typename V, typename S>
+GLIMPSE_INLINE V lane_const(S s) {
+  return V{} + static_cast<typename LaneElement<V>::type>(s);
+}
 
 template <typename T>
 GLIMPSE_INLINE T exp_blend(T x) {
   return std::exp(x);
 }
 
-#if !GLIMPSE_ON_DEVICE
-template <>
-inline float exp_blend<float>(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  // x - n ln2 in two parts (Cody-Waite) for accuracy.
-  float r = x - n * 0.693359375f;
+#if GLIMPSE_HAS_LANES
+inline f32x8 exp_blend(f32x8 x) {
+  const f32x8 lo = lane_const<f32x8>(-87.0f), hi = lane_const<f32x8>(88.0f);
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  // n = round(x / ln2): truncate, then correct toward -inf for negative values.
+  const f32x8 y = x * 1.44269504088896341f + 0.5f;
+  i32x8 ni = __builtin_convertvector(y, i32x8);
+  f32x8 n = __builtin_convertvector(ni, f32x8);
+  const i32x8 too_big = n > y;  // -1 where truncation rounded up
+  ni += too_big;
+  n = __builtin_convertvector(ni, f32x8);
+  // x - n ln2 in two parts (Cody-Waite).
+  f32x8 r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+  f32x8 p = lane_const<f32x8>(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t e = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &e, sizeof(scale));  // 2^n (kernel headers stay C++17: no bit_cast)
+  const i32x8 e = (ni + 127) << 23;  // 2^n as float bits
+  f32x8 scale;
+  __builtin_memcpy(&scale, &e, sizeof(scale));
   return p * scale;
 }
 #endif

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
 
 namespace glimpse {
 namespace {
@@ -128,6 +129,54 @@ TEST(CpuRasterizer, FloatMatchesDouble) {
     worst = std::max(worst, std::abs(od.rgb.data()[i] - double(of.rgb.data()[i])));
   std::printf("float vs double rgb max |diff| %.2e\n", worst);
   EXPECT_LT(worst, 2e-4);
+}
+
+// The float path (8-float lanes, fast exp) against the double path (checked against finite
+// differences below): every gradient array, relative to its largest entry.
+TEST(CpuRasterizer, FloatGradientsMatchDouble) {
+  const auto gd = random_gaussians<double>(1500, 3, 5, 4.0, 96, 64);
+  const auto camd = test_camera<double>(96, 64, 0.03);
+  RenderOptions opt;
+  opt.background = {0.2f, 0.4f, 0.1f};
+  CpuRasterizerT<double> rd(2);
+  CpuRasterizerT<float> rf(2);
+  RenderOutputT<double> od;
+  RenderOutputT<float> of;
+  rd.forward(gd, camd, opt, od);
+  rf.forward(gd.cast<float>(), camd.cast<float>(), opt, of);
+  RenderOutputGradientsT<double> vd;
+  RenderOutputGradientsT<float> vf;
+  vd.rgb = Image<double>(96, 64, 3);
+  vd.alpha = Image<double>(96, 64, 1);
+  vd.depth = Image<double>(96, 64, 1);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (auto* img : {&vd.rgb, &vd.alpha, &vd.depth})
+    for (auto& e : img->vector()) e = u(rng);
+  vf.rgb = Image<float>(96, 64, 3);
+  vf.alpha = Image<float>(96, 64, 1);
+  vf.depth = Image<float>(96, 64, 1);
+  for (size_t i = 0; i < vd.rgb.size(); ++i) vf.rgb.data()[i] = float(vd.rgb.data()[i]);
+  for (size_t i = 0; i < vd.alpha.size(); ++i) vf.alpha.data()[i] = float(vd.alpha.data()[i]);
+  for (size_t i = 0; i < vd.depth.size(); ++i) vf.depth.data()[i] = float(vd.depth.data()[i]);
+  GaussianGradientsT<double> gdd;
+  GaussianGradientsT<float> gff;
+  rd.backward(gd, camd, opt, vd, gdd);
+  rf.backward(gd.cast<float>(), camd.cast<float>(), opt, vf, gff);
+  auto compare = [](const std::vector<double>& a, const std::vector<float>& b, const char* name) {
+    double scale = 0, worst = 0;
+    for (double x : a) scale = std::max(scale, std::abs(x));
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - double(b[i])));
+    std::printf("float vs double gradient %-15s max |diff| / max |grad| = %.2e\n", name,
+                worst / scale);
+    EXPECT_LT(worst / scale, 1e-4) << name;
+  };
+  compare(gdd.means, gff.means, "means");
+  compare(gdd.log_scales, gff.log_scales, "log_scales");
+  compare(gdd.quats, gff.quats, "quats");
+  compare(gdd.opacity_logits, gff.opacity_logits, "opacity_logits");
+  compare(gdd.sh, gff.sh, "sh");
+  compare(gdd.means2d, gff.means2d, "means2d");
 }
 
 // Parameters <-> flat vector for the finite-difference check.
