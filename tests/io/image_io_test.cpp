@@ -1,0 +1,234 @@
+// Image files: PNG round trips made in code, 16-bit/RGBA/gray/JPEG inputs, atomic writes, error
+// messages naming the path, depth colourisation and area resampling.
+#include "io/image_io.h"
+
+#include "tests/io/test_util.h"
+
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace glimpse {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+std::vector<std::string> files_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(ImageIo, RgbRoundTripIsExactFor8BitValues) {
+  TempDir dir;
+  Image<float> image(5, 3, 3);
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 5; ++x)
+      for (int c = 0; c < 3; ++c)
+        image.at(x, y, c) = float((x * 40 + y * 70 + c * 25) % 256) / 255.f;
+  const std::string path = dir.file("rgb.png");
+  write_png(path, image);
+  EXPECT_EQ(files_in(dir.path()), std::vector<std::string>{"rgb.png"});  // no temporary left
+
+  const Image<float> back = read_image_rgb(path);
+  ASSERT_EQ(back.width(), 5);
+  ASSERT_EQ(back.height(), 3);
+  ASSERT_EQ(back.channels(), 3);
+  for (size_t i = 0; i < image.size(); ++i) EXPECT_NEAR(back.vector()[i], image.vector()[i], 1e-6);
+
+  // Channel order on disk is what every other tool expects: red first in RGB terms.
+  const cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(raw.type(), CV_8UC3);
+  EXPECT_EQ(raw.at<cv::Vec3b>(0, 1)[2], 40);  // BGR in OpenCV: index 2 is red = 40 at x=1
+}
+
+TEST(ImageIo, WriteClampsAndRounds) {
+  TempDir dir;
+  Image<float> image(5, 1, 1);
+  image.at(0, 0) = -0.5f;
+  image.at(1, 0) = 1.7f;
+  image.at(2, 0) = std::numeric_limits<float>::quiet_NaN();
+  image.at(3, 0) = 0.5f;   // 127.5 -> 128
+  image.at(4, 0) = 0.25f;  // 63.75 -> 64
+  const std::string path = dir.file("gray.png");
+  write_png(path, image);
+  const cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(raw.type(), CV_8UC1);
+  EXPECT_EQ(raw.at<uint8_t>(0, 0), 0);
+  EXPECT_EQ(raw.at<uint8_t>(0, 1), 255);
+  EXPECT_EQ(raw.at<uint8_t>(0, 2), 0);
+  EXPECT_EQ(raw.at<uint8_t>(0, 3), 128);
+  EXPECT_EQ(raw.at<uint8_t>(0, 4), 64);
+
+  // Gray reads as replicated RGB, and as a 1-channel mask.
+  const Image<float> rgb = read_image_rgb(path);
+  ASSERT_EQ(rgb.channels(), 3);
+  for (int c = 0; c < 3; ++c) EXPECT_FLOAT_EQ(rgb.at(3, 0, c), 128.f / 255.f);
+  const Image<float> mask = read_mask(path);
+  ASSERT_EQ(mask.channels(), 1);
+  EXPECT_FLOAT_EQ(mask.at(1, 0), 1.0f);
+  EXPECT_FLOAT_EQ(mask.at(4, 0), 64.f / 255.f);
+}
+
+TEST(ImageIo, Reads16BitPng) {
+  TempDir dir;
+  cv::Mat m(2, 2, CV_16UC3, cv::Scalar(0, 0, 0));
+  m.at<cv::Vec3w>(0, 0) = cv::Vec3w(0, 32768, 65535);  // BGR
+  const std::string path = dir.file("deep.png");
+  ASSERT_TRUE(cv::imwrite(path, m));
+  const Image<float> rgb = read_image_rgb(path);
+  EXPECT_FLOAT_EQ(rgb.at(0, 0, 0), 1.0f);  // red
+  EXPECT_FLOAT_EQ(rgb.at(0, 0, 1), 32768.f / 65535.f);
+  EXPECT_FLOAT_EQ(rgb.at(0, 0, 2), 0.0f);
+}
+
+TEST(ImageIo, RgbaDropsAlphaAndMaskReadsAlpha) {
+  TempDir dir;
+  cv::Mat m(1, 2, CV_8UC4);
+  m.at<cv::Vec4b>(0, 0) = cv::Vec4b(10, 20, 30, 255);  // BGRA
+  m.at<cv::Vec4b>(0, 1) = cv::Vec4b(10, 20, 30, 0);
+  const std::string path = dir.file("rgba.png");
+  ASSERT_TRUE(cv::imwrite(path, m));
+  const Image<float> rgb = read_image_rgb(path);
+  ASSERT_EQ(rgb.channels(), 3);
+  EXPECT_FLOAT_EQ(rgb.at(1, 0, 0), 30.f / 255.f);  // not composited: colour kept at alpha 0
+  EXPECT_FLOAT_EQ(rgb.at(1, 0, 2), 10.f / 255.f);
+  const Image<float> mask = read_mask(path);
+  ASSERT_EQ(mask.channels(), 1);
+  EXPECT_FLOAT_EQ(mask.at(0, 0), 1.0f);
+  EXPECT_FLOAT_EQ(mask.at(1, 0), 0.0f);
+}
+
+TEST(ImageIo, RgbMaskIsChannelMean) {
+  TempDir dir;
+  cv::Mat m(1, 1, CV_8UC3, cv::Scalar(0, 255, 255));  // BGR
+  const std::string path = dir.file("mask.png");
+  ASSERT_TRUE(cv::imwrite(path, m));
+  EXPECT_NEAR(read_mask(path).at(0, 0), 2.0f / 3.0f, 1e-6);
+}
+
+TEST(ImageIo, ReadsJpeg) {
+  TempDir dir;
+  cv::Mat m(8, 8, CV_8UC3, cv::Scalar(50, 100, 200));  // BGR
+  const std::string path = dir.file("photo.JPG");
+  ASSERT_TRUE(cv::imwrite(path, m));
+  const Image<float> rgb = read_image_rgb(path);
+  ASSERT_EQ(rgb.width(), 8);
+  EXPECT_NEAR(rgb.at(4, 4, 0), 200.f / 255.f, 3.f / 255.f);
+  EXPECT_NEAR(rgb.at(4, 4, 2), 50.f / 255.f, 3.f / 255.f);
+}
+
+TEST(ImageIo, MissingFileErrorNamesPath) {
+  TempDir dir;
+  const std::string path = dir.file("nope.png");
+  const std::string msg = testing::error_message([&] { read_image_rgb(path); });
+  EXPECT_NE(msg.find("cannot read image " + path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
+  EXPECT_ERROR_CONTAINS(read_mask(path), path);
+  EXPECT_ERROR_CONTAINS(read_image_rgb(dir.path().string()), "not a regular file");
+}
+
+TEST(ImageIo, CorruptFileErrorNamesPath) {
+  TempDir dir;
+  const std::string path = dir.file("corrupt.png");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "\x89PNG\r\n\x1a\n this is not really a png";
+  }
+  const std::string msg = testing::error_message([&] { read_image_rgb(path); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not a decodable image"), std::string::npos) << msg;
+
+  const std::string text = dir.file("notes.png");
+  { std::ofstream(text) << "hello"; }
+  EXPECT_ERROR_CONTAINS(read_mask(text), "not a decodable image");
+}
+
+TEST(ImageIo, WritePngOverwritesAtomically) {
+  TempDir dir;
+  const std::string path = dir.file("out.png");
+  write_png(path, Image<float>(2, 2, 3, 0.0f));
+  write_png(path, Image<float>(3, 2, 3, 1.0f));
+  const Image<float> back = read_image_rgb(path);
+  EXPECT_EQ(back.width(), 3);
+  EXPECT_FLOAT_EQ(back.at(2, 1, 1), 1.0f);
+  EXPECT_EQ(files_in(dir.path()), std::vector<std::string>{"out.png"});
+}
+
+TEST(ImageIo, WritePngFailuresNamePathAndLeaveNothing) {
+  TempDir dir;
+  const std::string missing_folder = dir.file("no/such/folder/out.png");
+  const std::string msg =
+      testing::error_message([&] { write_png(missing_folder, Image<float>(2, 2, 3)); });
+  EXPECT_NE(msg.find(missing_folder), std::string::npos) << msg;
+  EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
+
+  // The final rename fails when the target is a non-empty folder: the temporary must be removed.
+  const std::string blocked = dir.file("blocked.png");
+  fs::create_directories(fs::path(blocked) / "inside");
+  EXPECT_ERROR_CONTAINS(write_png(blocked, Image<float>(2, 2, 3)), blocked);
+  EXPECT_EQ(files_in(dir.path()), std::vector<std::string>{"blocked.png"});
+
+  EXPECT_ERROR_CONTAINS(write_png(dir.file("two.png"), Image<float>(2, 2, 2)), "1 or 3 channels");
+  EXPECT_ERROR_CONTAINS(write_png(dir.file("empty.png"), Image<float>()), "empty.png");
+  EXPECT_EQ(files_in(dir.path()), std::vector<std::string>{"blocked.png"});
+}
+
+TEST(ImageIo, ColorizeDepthUsesTurboAndBlackForInvalid) {
+  Image<float> depth(5, 1, 1);
+  depth.at(0, 0) = 1.0f;   // near -> turbo(0)
+  depth.at(1, 0) = 3.0f;   // far -> turbo(255)
+  depth.at(2, 0) = 0.0f;   // invalid
+  depth.at(3, 0) = -2.0f;  // invalid
+  depth.at(4, 0) = std::numeric_limits<float>::quiet_NaN();
+  const Image<float> rgb = colorize_depth(depth, 1.0f, 3.0f);
+  ASSERT_EQ(rgb.channels(), 3);
+  ASSERT_EQ(rgb.width(), 5);
+
+  cv::Mat lut(1, 2, CV_8UC1);
+  lut.at<uint8_t>(0, 0) = 0;
+  lut.at<uint8_t>(0, 1) = 255;
+  cv::Mat turbo;
+  cv::applyColorMap(lut, turbo, cv::COLORMAP_TURBO);
+  for (int i = 0; i < 2; ++i)
+    for (int c = 0; c < 3; ++c)
+      EXPECT_FLOAT_EQ(rgb.at(i, 0, c), turbo.at<cv::Vec3b>(0, i)[2 - c] / 255.f) << i << " " << c;
+  EXPECT_GT(rgb.at(0, 0, 2), rgb.at(0, 0, 0));  // near is blue
+  EXPECT_GT(rgb.at(1, 0, 0), rgb.at(1, 0, 2));  // far is red
+  for (int i = 2; i < 5; ++i)
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(rgb.at(i, 0, c), 0.0f);
+
+  EXPECT_ERROR_CONTAINS(colorize_depth(depth, 3.0f, 1.0f), "near < far");
+  EXPECT_ERROR_CONTAINS(colorize_depth(Image<float>(2, 2, 3), 0.f, 1.f), "1-channel");
+}
+
+TEST(ImageIo, ResizeAreaAveragesBlocks) {
+  Image<float> image(4, 2, 3);
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 4; ++x)
+      for (int c = 0; c < 3; ++c) image.at(x, y, c) = float(x + 4 * y + 10 * c);
+  const Image<float> half = resize_image_area(image, 2, 1);
+  ASSERT_EQ(half.width(), 2);
+  ASSERT_EQ(half.height(), 1);
+  ASSERT_EQ(half.channels(), 3);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_FLOAT_EQ(half.at(0, 0, c), (0 + 1 + 4 + 5) / 4.0f + 10 * c);
+    EXPECT_FLOAT_EQ(half.at(1, 0, c), (2 + 3 + 6 + 7) / 4.0f + 10 * c);
+  }
+  EXPECT_ERROR_CONTAINS(resize_image_area(image, 0, 1), "positive");
+  EXPECT_ERROR_CONTAINS(resize_image_area(Image<float>(), 2, 2), "empty");
+}
+
+}  // namespace
+}  // namespace glimpse
