@@ -52,7 +52,8 @@ int sh_degree_used(int model_degree, const RenderOptions& options) {
 // widened by a hundredth of a pixel so rounding never drops a fragment the alpha test would keep.
 // Forward and backward call this with the same inputs, so they visit the same fragments.
 template <typename Splat, typename T>
-bool row_span(const Splat& s, int y, int px0, int lx0, int lx1, int& lo, int& hi) {
+[[gnu::always_inline]] inline bool row_span(const Splat& s, int y, int px0, int lx0, int lx1,
+                                            int& lo, int& hi) {
   const T dy = T(y) + T(0.5) - s.my;
   const T disc = s.cb * s.cb * dy * dy - s.ca * (s.cc * dy * dy - T(2) * s.sigma_max);
   if (!(disc >= T(0))) return false;
@@ -63,19 +64,6 @@ bool row_span(const Splat& s, int y, int px0, int lx0, int lx1, int& lo, int& hi
   lo = std::max(lx0, static_cast<int>(std::ceil(x_lo)));
   hi = std::min(lx1, static_cast<int>(std::floor(x_hi)));
   return lo <= hi;
-}
-
-// Calls body(k, lo, hi) for lane groups [k, k + width) covering columns [lo_all, hi_all] of a
-// 16-pixel row exactly once: groups start at the span (not at multiples of the width), so a span
-// of up to `width` pixels takes one group.
-template <int kWidth, typename Body>
-inline void for_lane_groups(int lo_all, int hi_all, Body&& body) {
-  for (int lo = lo_all; lo <= hi_all;) {
-    const int k = std::min(lo, kTileSize - kWidth);
-    const int hi = std::min(hi_all, k + kWidth - 1);
-    body(k, lo, hi);
-    lo = hi + 1;
-  }
 }
 
 }  // namespace
@@ -154,23 +142,49 @@ void CpuRasterizerT<T>::bin_tiles() {
   }
   radix_sort_pairs(keys, depth_order_);
 
-  const int tiles = tiles_x_ * tiles_y_;
+  // Counting sort into tiles, parallel over chunks of the depth order: each chunk counts its
+  // instances per tile, a prefix over (tile, chunk) gives every chunk its write cursors, and the
+  // fill keeps depth order inside each tile. The result does not depend on the thread count.
+  const int64_t tiles = static_cast<int64_t>(tiles_x_) * tiles_y_;
+  const int64_t visible = static_cast<int64_t>(depth_order_.size());
+  const int64_t chunks = std::clamp<int64_t>(visible / 8192, 1, 32);
+  const int64_t per_chunk = (visible + chunks - 1) / chunks;
+  std::vector<int64_t> cursor(static_cast<size_t>(chunks * tiles), 0);
+  auto for_tiles_of = [&](uint32_t i, auto&& fn) {
+    const Splat& s = splats_[i];
+    for (int ty = s.y0 / kTileSize; ty <= s.y1 / kTileSize; ++ty)
+      for (int tx = s.x0 / kTileSize; tx <= s.x1 / kTileSize; ++tx) fn(ty * tiles_x_ + tx);
+  };
+  pool_.parallel_for(chunks, 1, [&](int64_t cb, int64_t ce, int) {
+    for (int64_t c = cb; c < ce; ++c) {
+      int64_t* count = &cursor[c * tiles];
+      const int64_t end = std::min(visible, (c + 1) * per_chunk);
+      for (int64_t k = c * per_chunk; k < end; ++k)
+        for_tiles_of(depth_order_[k], [&](int64_t t) { ++count[t]; });
+    }
+  });
   tile_offsets_.assign(tiles + 1, 0);
-  for (uint32_t i : depth_order_) {
-    const Splat& s = splats_[i];
-    for (int ty = s.y0 / kTileSize; ty <= s.y1 / kTileSize; ++ty)
-      for (int tx = s.x0 / kTileSize; tx <= s.x1 / kTileSize; ++tx)
-        ++tile_offsets_[ty * tiles_x_ + tx + 1];
+  int64_t total = 0;
+  for (int64_t t = 0; t < tiles; ++t) {
+    tile_offsets_[t] = total;
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t n_ct = cursor[c * tiles + t];
+      cursor[c * tiles + t] = total;
+      total += n_ct;
+    }
   }
-  for (int t = 0; t < tiles; ++t) tile_offsets_[t + 1] += tile_offsets_[t];
-  tile_list_.resize(slots);
-  std::vector<int64_t> cursor(tile_offsets_.begin(), tile_offsets_.end() - 1);
-  for (uint32_t i : depth_order_) {
-    const Splat& s = splats_[i];
-    for (int ty = s.y0 / kTileSize; ty <= s.y1 / kTileSize; ++ty)
-      for (int tx = s.x0 / kTileSize; tx <= s.x1 / kTileSize; ++tx)
-        tile_list_[cursor[ty * tiles_x_ + tx]++] = i;
-  }
+  tile_offsets_[tiles] = total;
+  tile_list_.resize(total);
+  pool_.parallel_for(chunks, 1, [&](int64_t cb, int64_t ce, int) {
+    for (int64_t c = cb; c < ce; ++c) {
+      int64_t* cur = &cursor[c * tiles];
+      const int64_t end = std::min(visible, (c + 1) * per_chunk);
+      for (int64_t k = c * per_chunk; k < end; ++k) {
+        const uint32_t i = depth_order_[k];
+        for_tiles_of(i, [&](int64_t t) { tile_list_[cur[t]++] = i; });
+      }
+    }
+  });
 }
 
 // [SECTION] forward blending
@@ -219,7 +233,11 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
           evaluations += span_hi - span_lo + 1;
           const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
-          for_lane_groups<L::kWidth>(span_lo, span_hi, [&](int k, int lo, int hi) {
+          // Lane groups start at the span (not at multiples of the width), so a span of up to
+          // kWidth pixels takes one group; each column is visited once.
+          for (int lo = span_lo, hi, k; lo <= span_hi; lo = hi + 1) {
+            k = std::min(lo, kTileSize - L::kWidth);
+            hi = std::min(span_hi, k + L::kWidth - 1);
             const int p = row + k;
             const V lxf = lane_const<V>(k) + L::iota();  // lane x within the tile
             const V dx = lxf + lane_const<V>(T(px0) + T(0.5) - s.mx);
@@ -243,7 +261,7 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
             L::store(tr + p, blend ? t_next : trp);
             L::store(last + p, blend ? v_j1 : L::load(last + p));
             L::store(done + p, stop ? v_one : dn);
-          });
+          }
         }
         if (((j - start) & 31) == 31) {
           int all_done = 1;
@@ -399,7 +417,11 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
           int group = 0;
-          for_lane_groups<L::kWidth>(span_lo, span_hi, [&](int k, int lo, int hi) {
+          // Lane groups start at the span (not at multiples of the width), so a span of up to
+          // kWidth pixels takes one group; each column is visited once.
+          for (int lo = span_lo, hi, k; lo <= span_hi; lo = hi + 1) {
+            k = std::min(lo, kTileSize - L::kWidth);
+            hi = std::min(span_hi, k + L::kWidth - 1);
             const int p = row + k;
             const V lxf = lane_const<V>(k) + L::iota();
             const V dx = lxf + lane_const<V>(T(px0) + T(0.5) - s.mx);
@@ -443,7 +465,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
             L::store(b_d + p, ok ? v_z * a + bd * one_minus : bd);
             L::store(tr + p, t_i);
             group = (group + 1) % kGroups;
-          });
+          }
         }
         T* slot = slot_of(gid);
         for (int q = 0; q < kSlotSize; ++q) {

@@ -1,0 +1,125 @@
+// core: checks and error messages, camera validation, thread pool, math helpers.
+#include "core/camera.h"
+#include "core/check.h"
+#include "core/image.h"
+#include "core/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <numeric>
+
+namespace glimpse {
+namespace {
+
+TEST(Check, ThrowsWithLocationConditionAndMessage) {
+  try {
+    const int x = 3;
+    GLIMPSE_CHECK(x > 5) << "x is " << x;
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("core_test.cpp:"), std::string::npos) << what;
+    EXPECT_NE(what.find("x > 5"), std::string::npos) << what;
+    EXPECT_NE(what.find("x is 3"), std::string::npos) << what;
+    EXPECT_EQ(error_message_without_location(what).rfind("check failed", 0), 0u) << what;
+  }
+  EXPECT_NO_THROW(GLIMPSE_CHECK(1 + 1 == 2) << "never");
+  EXPECT_THROW(GLIMPSE_CHECK_EQ(1, 2), Error);
+  EXPECT_THROW(GLIMPSE_FAIL() << "always", Error);
+}
+
+Camera valid_camera() {
+  Camera c;
+  c.width = 64, c.height = 48, c.fx = c.fy = 50, c.cx = 32, c.cy = 24;
+  return c;
+}
+
+TEST(Camera, CheckRejectsBadCameras) {
+  EXPECT_NO_THROW(check_camera(valid_camera(), "cam"));
+  Camera c = valid_camera();
+  c.fx = NAN;
+  EXPECT_THROW(check_camera(c, "cam"), Error);
+  c = valid_camera();
+  c.height = 0;
+  EXPECT_THROW(check_camera(c, "cam"), Error);
+  c = valid_camera();
+  c.rotation.m[0][0] = 2;  // not orthonormal
+  EXPECT_THROW(check_camera(c, "cam"), Error);
+  c = valid_camera();
+  c.rotation.m[2][2] = -1;  // reflection
+  try {
+    check_camera(c, "view 7");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("view 7"), std::string::npos);
+  }
+  c = valid_camera();
+  c.translation.y = INFINITY;
+  EXPECT_THROW(check_camera(c, "cam"), Error);
+}
+
+TEST(Camera, CentreAndScaling) {
+  Camera c = valid_camera();
+  c.rotation = quat_to_rotmat(Quat<double>{0.9 / std::sqrt(0.95), 0.1 / std::sqrt(0.95),
+                                           -0.3 / std::sqrt(0.95), 0.2 / std::sqrt(0.95)});
+  c.translation = {1, 2, 3};
+  const Vec3<double> p = c.cam_from_world(c.center());
+  EXPECT_NEAR(norm(p), 0.0, 1e-12);
+  const Camera s = scaled_camera(c, 0.5, 0.25, 32, 12);
+  EXPECT_DOUBLE_EQ(s.fx, 25);
+  EXPECT_DOUBLE_EQ(s.cy, 6);
+  EXPECT_EQ(s.width, 32);
+}
+
+TEST(ThreadPool, CoversEveryIndexOnceAndUsesThreadIds) {
+  for (int threads : {1, 2, 4}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.num_threads(), threads);
+    std::vector<std::atomic<int>> hits(10007);
+    std::atomic<int> max_thread{0};
+    pool.parallel_for(10007, 64, [&](int64_t b, int64_t e, int t) {
+      int m = max_thread.load();
+      while (t > m && !max_thread.compare_exchange_weak(m, t)) {
+      }
+      for (int64_t i = b; i < e; ++i) hits[i]++;
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    EXPECT_LT(max_thread.load(), threads);
+  }
+}
+
+TEST(ThreadPool, PropagatesExceptionsAndStaysUsable) {
+  ThreadPool pool(2);
+  EXPECT_THROW(pool.parallel_for(1000, 1,
+                                 [](int64_t b, int64_t, int) {
+                                   if (b == 500) GLIMPSE_FAIL() << "boom";
+                                 }),
+               Error);
+  std::atomic<int64_t> sum{0};
+  pool.parallel_for(100, 7, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) sum += i;
+  });
+  EXPECT_EQ(sum.load(), 4950);
+}
+
+TEST(ThreadPool, NestedCallsRunSerially) {
+  ThreadPool pool(2);
+  std::atomic<int> count{0};
+  pool.parallel_for(4, 1, [&](int64_t, int64_t, int) {
+    pool.parallel_for(10, 1, [&](int64_t b, int64_t e, int) { count += static_cast<int>(e - b); });
+  });
+  EXPECT_EQ(count.load(), 40);
+}
+
+TEST(Image, ShapeAndAccess) {
+  Image<float> img(4, 3, 3, 0.5f);
+  EXPECT_EQ(img.size(), 36u);
+  img.at(3, 2, 1) = 1.f;
+  EXPECT_EQ(img.data()[(2 * 4 + 3) * 3 + 1], 1.f);
+  EXPECT_THROW(Image<float>(-1, 3, 3), Error);
+}
+
+}  // namespace
+}  // namespace glimpse
