@@ -1,0 +1,184 @@
+// The `glimpse` program end to end: bad arguments are rejected with exit code 1 (bad values) or 2
+// (command-line syntax) and a message naming the problem; good ones succeed.
+#include "app/cli.h"
+
+#include "tests/app/temp_dir.h"
+#include "tests/support/fixtures.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace glimpse {
+namespace {
+namespace fs = std::filesystem;
+
+struct ProgramRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// 'path' for the shell (test paths contain no single quotes). Built with += to keep GCC 12's
+// -Wrestrict false positive on "literal" + std::string away.
+std::string quoted(const fs::path& path) {
+  std::string s = "'";
+  s += path.string();
+  s += "'";
+  return s;
+}
+
+// Runs `glimpse <args>` through the shell (args are quoted by the caller where needed).
+ProgramRun run_glimpse(const std::string& args) {
+  std::string command = quoted(GLIMPSE_BINARY);
+  command += " ";
+  command += args;
+  command += " 2>&1";
+  ProgramRun run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    run.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string demo() { return quoted(glimpse::testing::source_dir() / "assets" / "demo"); }
+
+#define EXPECT_OUTPUT_HAS(run, text) \
+  EXPECT_NE((run).output.find(text), std::string::npos) << "output:\n" << (run).output
+
+TEST(Cli, UserErrorMessage) {
+  EXPECT_EQ(user_error_message("a/b.cpp:12: check failed (x > (y + 1)): x is too small"),
+            "x is too small");
+  EXPECT_EQ(user_error_message("a/b.cpp:12: unsupported format"), "unsupported format");
+  EXPECT_EQ(user_error_message("plain message"), "plain message");
+  EXPECT_EQ(user_error_message("a.cpp:1: check failed (ok): "), "check failed (ok): ");
+}
+
+TEST(Cli, MissingDatasetFolder) {
+  glimpse::testing::TempDir tmp;
+  const fs::path out = tmp.path() / "out";
+  const ProgramRun r = run_glimpse("render /no/such/dataset -o " + quoted(out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "glimpse: error: render: dataset folder /no/such/dataset does not exist\n");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Cli, NegativeThreads) {
+  glimpse::testing::TempDir tmp;
+  const fs::path out = tmp.path() / "out";
+  const ProgramRun r = run_glimpse("render " + demo() + " -o " + quoted(out) + " --threads -1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "glimpse: error: ");
+  EXPECT_OUTPUT_HAS(r, "threads must be >= 0");
+  EXPECT_OUTPUT_HAS(r, "got -1");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Cli, ZeroStride) {
+  glimpse::testing::TempDir tmp;
+  const fs::path out = tmp.path() / "out";
+  const ProgramRun r = run_glimpse("render " + demo() + " -o " + quoted(out) + " --stride 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "stride must be >= 1, got 0");
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Cli, NanParameter) {
+  glimpse::testing::TempDir tmp;
+  const ProgramRun r =
+      run_glimpse("render " + demo() + " -o " + quoted(tmp.path() / "out") + " --init-opacity nan");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "opacity must be in (0, 1), got nan");
+}
+
+TEST(Cli, BadBenchOptions) {
+  ProgramRun r = run_glimpse("bench-render --gaussians 0");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "number of Gaussians must be positive, got 0");
+  r = run_glimpse("bench-render --width -5 --gaussians 10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "width and height must be positive");
+  r = run_glimpse("bench-render --threads 1,-2 --gaussians 10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "threads must be >= 0 (0 = all hardware threads), got -2");
+  r = run_glimpse("bench-render --repeats 0 --gaussians 10");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_OUTPUT_HAS(r, "repeats must be >= 1, got 0");
+}
+
+TEST(Cli, SyntaxErrorsExitWithTwo) {
+  ProgramRun r = run_glimpse("");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_OUTPUT_HAS(r, "subcommand");
+  r = run_glimpse("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_glimpse("render " + demo());  // -o missing
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_OUTPUT_HAS(r, "--output");
+  r = run_glimpse("render " + demo() + " -o x --views sideways");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_OUTPUT_HAS(r, "sideways");
+  r = run_glimpse("render " + demo() + " -o x --threads many");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_OUTPUT_HAS(r, "--threads");
+}
+
+TEST(Cli, HelpAndVersion) {
+  ProgramRun r = run_glimpse("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_OUTPUT_HAS(r, "bench-render");
+  r = run_glimpse("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_OUTPUT_HAS(r, "glimpse ");
+}
+
+TEST(Cli, Info) {
+  const ProgramRun r = run_glimpse("info");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_OUTPUT_HAS(r, "glimpse ");
+  EXPECT_OUTPUT_HAS(r, "CUDA backend:");
+  EXPECT_OUTPUT_HAS(r, "hardware thread");
+}
+
+TEST(Cli, TinyBenchmarkWritesJson) {
+  glimpse::testing::TempDir tmp;
+  const fs::path json_path = tmp.path() / "bench.json";
+  const ProgramRun r = run_glimpse(
+      "bench-render --gaussians 500 --width 40 --height 30 --threads 1,2 "
+      "--repeats 2 --json " +
+      quoted(json_path));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_OUTPUT_HAS(r, "40x30");
+  std::ifstream in(json_path);
+  ASSERT_TRUE(in.good());
+  const nlohmann::json json = nlohmann::json::parse(in);
+  ASSERT_EQ(json["results"].size(), 2u);
+  EXPECT_EQ(json["results"][0]["gaussians"].get<int64_t>(), 500);
+  EXPECT_EQ(json["results"][1]["threads"].get<int>(), 2);
+}
+
+TEST(Cli, RendersTheDemo) {
+  glimpse::testing::TempDir tmp;
+  const fs::path out = tmp.path() / "out";
+  const ProgramRun r = run_glimpse("render " + demo() + " -o " + quoted(out) +
+                                   " --stride 16 --views test --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_OUTPUT_HAS(r, "view 3/3");
+  EXPECT_OUTPUT_HAS(r, "PSNR");
+  EXPECT_TRUE(fs::is_regular_file(out / "report.json"));
+  EXPECT_TRUE(fs::is_regular_file(out / "renders" / "image000.png"));
+  EXPECT_TRUE(fs::is_regular_file(out / "compare" / "image016.png"));
+}
+
+}  // namespace
+}  // namespace glimpse
