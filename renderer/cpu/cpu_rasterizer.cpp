@@ -105,8 +105,12 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
       const T sigmas = extent_sigmas(opacity, opacity_aware);
       const T rx = sigmas * std::sqrt(cov2d_blur.x), ry = sigmas * std::sqrt(cov2d_blur.z);
       Splat s;
-      if (!pixel_range(mean2d.x, rx, width_, s.x0, s.x1)) continue;
-      if (!pixel_range(mean2d.y, ry, height_, s.y0, s.y1)) continue;
+      int32_t x0, x1, y0, y1;
+      if (!pixel_range(mean2d.x, rx, width_, x0, x1)) continue;
+      if (!pixel_range(mean2d.y, ry, height_, y0, y1)) continue;
+      s.x0 = static_cast<int16_t>(x0), s.x1 = static_cast<int16_t>(x1);
+      s.y0 = static_cast<int16_t>(y0), s.y1 = static_cast<int16_t>(y1);
+      s.slot = 0;
       const Vec3<T> color = sh_to_color(degree, &g.sh[i * stride], mean - campos);
       s.mx = mean2d.x, s.my = mean2d.y;
       s.ca = conic.x, s.cb = conic.y, s.cc = conic.z;
@@ -129,12 +133,13 @@ void CpuRasterizerT<T>::bin_tiles() {
   const size_t n = splats_.size();
   std::vector<uint32_t> keys;
   depth_order_.clear();
-  slot_offset_.assign(n, 0);
   int64_t slots = 0;
   for (size_t i = 0; i < n; ++i) {
     if (tile_count_[i] == 0) continue;
-    slot_offset_[i] = slots;
+    splats_[i].slot = static_cast<uint32_t>(slots);
     slots += tile_count_[i];
+    GLIMPSE_CHECK(slots < (int64_t{1} << 32))
+        << "more than 2^32 (Gaussian, tile) pairs in one view; render at a lower resolution";
     // Positive floats order like their bit patterns; the sort is stable, so equal depths keep
     // index order.
     keys.push_back(std::bit_cast<uint32_t>(static_cast<float>(splats_[i].z)));
@@ -293,6 +298,9 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
 template <typename T>
 void CpuRasterizerT<T>::forward(const GaussiansT<T>& gaussians, const CameraT<T>& camera,
                                 const RenderOptions& options, RenderOutputT<T>& out) {
+  GLIMPSE_CHECK(camera.width <= kMaxImageSize && camera.height <= kMaxImageSize)
+      << "image size " << camera.width << "x" << camera.height << " exceeds the CPU backend's "
+      << kMaxImageSize << " pixels per side";
   width_ = camera.width;
   height_ = camera.height;
   tiles_x_ = (width_ + kTileSize - 1) / kTileSize;
@@ -391,7 +399,8 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
         const Splat& s = splats_[gid];
         const int gx0 = s.x0 / kTileSize, gy0 = s.y0 / kTileSize;
         const int gnx = s.x1 / kTileSize - gx0 + 1;
-        return &slot_grads_[(slot_offset_[gid] + (ty - gy0) * gnx + (tx - gx0)) * kSlotSize];
+        return &slot_grads_[(static_cast<int64_t>(s.slot) + (ty - gy0) * gnx + (tx - gx0)) *
+                            kSlotSize];
       };
       // Fragments behind every pixel's last one get zero gradients.
       for (int64_t j = std::max<int64_t>(start, max_last); j < end; ++j)
@@ -497,7 +506,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
       if (tile_count_[i] == 0) continue;
       T sum[kSlotSize] = {};
       for (int64_t q = 0; q < tile_count_[i]; ++q) {
-        const T* slot = &slot_grads_[(slot_offset_[i] + q) * kSlotSize];
+        const T* slot = &slot_grads_[(static_cast<int64_t>(splats_[i].slot) + q) * kSlotSize];
         for (int c = 0; c < kSlotSize; ++c) sum[c] += slot[c];
       }
       const Vec3<T> mean = load3(g.means, i);

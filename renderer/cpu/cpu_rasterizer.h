@@ -38,8 +38,11 @@ class CpuRasterizerT {
     T r, g, b;               // colour
     T z;                     // camera depth
     T sigma_max;             // support: pixels with falloff exponent sigma <= sigma_max
-    int32_t x0, y0, x1, y1;  // inclusive pixel bounding box, clipped to the image
+    uint32_t slot;           // first backward gradient slot (slots are per (Gaussian, tile))
+    int16_t x0, y0, x1, y1;  // inclusive pixel bounding box, clipped to the image
   };
+  // Images are limited to this size by the int16 pixel boxes of the splats.
+  static constexpr int kMaxImageSize = 32767;
 
  private:
   void preprocess(const GaussiansT<T>& g, const CameraT<T>& camera, const RenderOptions& options,
