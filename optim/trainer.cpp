@@ -1,0 +1,415 @@
+// The training loop, its checks and its checkpoints.
+#include "optim/trainer.h"
+
+#include "core/timer.h"
+#include "optim/losses.h"
+#include "optim/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <istream>
+#include <numeric>
+#include <ostream>
+#include <sstream>
+
+namespace glimpse {
+namespace {
+
+constexpr char kCheckpointMagic[8] = {'G', 'L', 'M', 'P', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kCheckpointVersion = 1;
+
+template <typename V>
+void write_pod(std::ostream& out, const V& v) {
+  out.write(reinterpret_cast<const char*>(&v), sizeof(V));
+}
+template <typename V>
+void read_pod(std::istream& in, V& v, const std::string& what, const char* field) {
+  in.read(reinterpret_cast<char*>(&v), sizeof(V));
+  GLIMPSE_CHECK(in) << what << ": checkpoint is truncated (reading " << field << ")";
+}
+void write_string(std::ostream& out, const std::string& s) {
+  write_pod(out, static_cast<uint64_t>(s.size()));
+  out.write(s.data(), static_cast<std::streamsize>(s.size()));
+}
+std::string read_string(std::istream& in, const std::string& what, const char* field) {
+  uint64_t n = 0;
+  read_pod(in, n, what, field);
+  GLIMPSE_CHECK(n < (1ull << 32)) << what << ": checkpoint field " << field << " is corrupt";
+  std::string s(n, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(n));
+  GLIMPSE_CHECK(in) << what << ": checkpoint is truncated (reading " << field << ")";
+  return s;
+}
+void write_floats(std::ostream& out, const std::vector<float>& v) {
+  write_pod(out, static_cast<uint64_t>(v.size()));
+  out.write(reinterpret_cast<const char*>(v.data()),
+            static_cast<std::streamsize>(v.size() * sizeof(float)));
+}
+void read_floats(std::istream& in, std::vector<float>& v, const std::string& what,
+                 const char* field) {
+  uint64_t n = 0;
+  read_pod(in, n, what, field);
+  GLIMPSE_CHECK(n < (1ull << 34)) << what << ": checkpoint field " << field << " is corrupt";
+  v.resize(n);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(float)));
+  GLIMPSE_CHECK(in) << what << ": checkpoint is truncated (reading " << field << ")";
+}
+
+bool all_finite(const std::vector<float>& v, size_t& bad) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i])) {
+      bad = i;
+      return false;
+    }
+  return true;
+}
+
+}  // namespace
+
+void LearningRateOptions::check() const {
+  for (float v : {means_initial, means_final, sh_dc, sh_rest, opacity, scales, quats})
+    GLIMPSE_CHECK(std::isfinite(v) && v >= 0)
+        << "learning rates must be finite and >= 0, got " << v;
+  GLIMPSE_CHECK(means_initial > 0 && means_final > 0)
+      << "position learning rates must be > 0 (exponential schedule)";
+  GLIMPSE_CHECK(means_max_steps > 0) << "means_max_steps must be > 0, got " << means_max_steps;
+}
+
+void TrainerOptions::check() const {
+  GLIMPSE_CHECK(iterations > 0) << "iterations must be > 0, got " << iterations;
+  GLIMPSE_CHECK(dssim_lambda >= 0 && dssim_lambda <= 1)
+      << "dssim_lambda must be in [0, 1], got " << dssim_lambda;
+  lr.check();
+  adam.check();
+  adc.check();
+  mcmc.check();
+  GLIMPSE_CHECK(sh_degree >= 0 && sh_degree <= kMaxShDegree)
+      << "sh_degree must be 0..3, got " << sh_degree;
+  GLIMPSE_CHECK(sh_increase_every > 0) << "sh_increase_every must be > 0";
+  for (int c = 0; c < 3; ++c)
+    GLIMPSE_CHECK(background[c] >= 0 && background[c] <= 1) << "background must be in [0, 1]";
+  render.check();
+}
+
+float scene_extent_of(const std::vector<View>& views) {
+  if (views.size() < 2) return 1.f;
+  Vec3<double> mean{0, 0, 0};
+  for (const View& v : views) mean += v.camera.center();
+  mean = mean * (1.0 / static_cast<double>(views.size()));
+  double radius = 0;
+  for (const View& v : views) radius = std::max(radius, norm(v.camera.center() - mean));
+  return radius > 0 ? static_cast<float>(1.1 * radius) : 1.f;
+}
+
+double psnr_of(const Image<float>& a, const Image<float>& b) {
+  GLIMPSE_CHECK(a.size() == b.size()) << "psnr: images differ in size";
+  double se = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = static_cast<double>(a.data()[i]) - b.data()[i];
+    se += d * d;
+  }
+  const double mse = se / static_cast<double>(std::max<size_t>(1, a.size()));
+  return mse > 0 ? -10.0 * std::log10(mse) : 99.0;
+}
+
+Trainer::Trainer(std::vector<View> views, Gaussians init, const TrainerOptions& options,
+                 std::unique_ptr<Rasterizer> rasterizer)
+    : views_(std::move(views)),
+      gaussians_(std::move(init)),
+      options_(options),
+      rasterizer_(std::move(rasterizer)),
+      rng_(options.seed),
+      adam_(options.adam) {
+  options_.check();
+  GLIMPSE_CHECK(rasterizer_ != nullptr) << "trainer: no rasterizer";
+  GLIMPSE_CHECK(!views_.empty()) << "trainer: no training views";
+  for (size_t i = 0; i < views_.size(); ++i) {
+    const View& v = views_[i];
+    GLIMPSE_CHECK(v.image.width() == v.camera.width && v.image.height() == v.camera.height &&
+                  v.image.channels() == 3)
+        << "trainer: training view " << v.name << " has no RGB image of its camera's size";
+  }
+  gaussians_.check("initial Gaussians");
+  GLIMPSE_CHECK(gaussians_.size() > 0) << "trainer: the initial model has no Gaussians";
+  // The model carries the final SH degree from the start; higher bands stay zero until used.
+  if (gaussians_.sh_degree != options_.sh_degree) {
+    Gaussians g = gaussians_;
+    g.sh_degree = options_.sh_degree;
+    g.sh.assign(g.size() * 3 * g.sh_coeffs(), 0.f);
+    const int k_old = gaussians_.sh_coeffs(), k_new = g.sh_coeffs(), k = std::min(k_old, k_new);
+    for (size_t i = 0; i < g.size(); ++i)
+      std::copy_n(&gaussians_.sh[i * 3 * k_old], 3 * k, &g.sh[i * 3 * k_new]);
+    gaussians_ = std::move(g);
+  }
+  extent_ = scene_extent_of(views_);
+  if (options_.strategy == DensifyStrategy::AdaptiveDensityControl)
+    adc_ = std::make_unique<AdaptiveDensityControl>(options_.adc, extent_);
+  if (options_.strategy == DensifyStrategy::Mcmc)
+    mcmc_ = std::make_unique<McmcDensifier>(options_.mcmc, extent_);
+}
+
+void Trainer::add_loss_term(std::unique_ptr<LossTerm> term) {
+  GLIMPSE_CHECK(term != nullptr) << "trainer: null loss term";
+  loss_terms_.push_back(std::move(term));
+}
+
+int Trainer::active_sh_degree() const {
+  return std::min(options_.sh_degree, iteration_ / options_.sh_increase_every);
+}
+
+int Trainer::next_view() {
+  if (view_stack_.empty()) {
+    view_stack_.resize(views_.size());
+    std::iota(view_stack_.begin(), view_stack_.end(), 0);
+    // Fisher-Yates with the engine's raw output (std::shuffle is library-specific).
+    for (size_t i = view_stack_.size(); i > 1; --i)
+      std::swap(view_stack_[i - 1], view_stack_[rng_() % i]);
+  }
+  const int v = view_stack_.back();
+  view_stack_.pop_back();
+  return v;
+}
+
+float Trainer::means_lr(int iteration) const {
+  ExponentialSchedule schedule;
+  schedule.initial = options_.lr.means_initial * extent_;
+  schedule.final = options_.lr.means_final * extent_;
+  schedule.max_steps = options_.lr.means_max_steps;
+  return schedule.at(iteration);
+}
+
+void Trainer::check_finite_gradients(const GaussianGradients& grads) const {
+  const std::pair<const char*, const std::vector<float>*> groups[] = {
+      {"means", &grads.means},
+      {"log_scales", &grads.log_scales},
+      {"quats", &grads.quats},
+      {"opacity_logits", &grads.opacity_logits},
+      {"sh", &grads.sh}};
+  for (const auto& [name, v] : groups) {
+    size_t bad = 0;
+    if (!all_finite(*v, bad)) {
+      std::ostringstream msg;
+      msg << "training diverged at iteration " << iteration_ << ": the gradient of '" << name
+          << "' is not finite (Gaussian "
+          << bad / std::max<size_t>(1, v->size() / grads.opacity_logits.size()) << ")";
+      throw DivergenceError(msg.str(), iteration_, name);
+    }
+  }
+}
+
+void Trainer::check_finite_parameters(const Gaussians& g) const {
+  const std::pair<const char*, const std::vector<float>*> groups[] = {
+      {"means", &g.means},
+      {"log_scales", &g.log_scales},
+      {"quats", &g.quats},
+      {"opacity_logits", &g.opacity_logits},
+      {"sh", &g.sh}};
+  for (const auto& [name, v] : groups) {
+    size_t bad = 0;
+    if (!all_finite(*v, bad)) {
+      std::ostringstream msg;
+      msg << "training diverged at iteration " << iteration_ << ": parameter group '" << name
+          << "' became NaN or infinite (Gaussian "
+          << bad / std::max<size_t>(1, v->size() / g.size()) << ")";
+      throw DivergenceError(msg.str(), iteration_, name);
+    }
+  }
+}
+
+void Trainer::apply_densify_result(const DensifyResult& result) {
+  if (!result.source.empty()) adam_.resize(result.source);
+  for (AdamGroup group : kAdamGroups)
+    if (!result.reset_moments.empty() && adam_.initialized())
+      adam_.reset_moments(group, result.reset_moments);
+  if (result.reset_opacity_moments && adam_.initialized())
+    adam_.reset_moments(AdamGroup::kOpacityLogits);
+}
+
+StepStats Trainer::step() {
+  Timer timer;
+  ++iteration_;
+  StepStats stats;
+  stats.iteration = iteration_;
+  const int vi = next_view();
+  const View& view = views_[vi];
+  stats.view_index = vi;
+
+  RenderOptions ro = options_.render;
+  ro.sh_degree = active_sh_degree();
+  stats.active_sh_degree = ro.sh_degree;
+  Vec3<float> bg = options_.background;
+  if (options_.random_background)
+    for (int c = 0; c < 3; ++c) bg[c] = static_cast<float>((rng_() >> 40) * (1.0 / 16777216.0));
+  ro.background = bg;
+
+  rasterizer_->forward(gaussians_, view.camera, ro, render_);
+
+  // Target: the image, composited over the step's background where a mask says "background".
+  const Image<float>* target = &view.image;
+  Image<float> composited;
+  if (!view.mask.empty()) {
+    composited = view.image;
+    for (size_t p = 0; p < composited.num_pixels(); ++p) {
+      const float m = view.mask.data()[p];
+      for (int c = 0; c < 3; ++c)
+        composited.data()[3 * p + c] = composited.data()[3 * p + c] * m + bg[c] * (1.f - m);
+    }
+    target = &composited;
+  }
+
+  const int w = view.camera.width, h = view.camera.height;
+  v_render_.rgb = Image<float>(w, h, 3);
+  v_render_.alpha = Image<float>(w, h, 1);
+  v_render_.depth = Image<float>(w, h, 1);
+  v_render_.median_depth = Image<float>(w, h, 1);
+  const PhotometricLoss photo =
+      photometric_loss(render_.rgb, *target, options_.dssim_lambda, &v_render_.rgb);
+  stats.l1 = photo.l1;
+  stats.ssim = photo.ssim;
+  stats.loss = photo.loss;
+  stats.psnr = psnr_of(render_.rgb, *target);
+
+  grads_.resize_like(gaussians_);
+  GaussianGradients extra;
+  if (!loss_terms_.empty()) {
+    extra.resize_like(gaussians_);
+    LossContext ctx{iteration_, vi, &view, &render_, &gaussians_};
+    for (auto& term : loss_terms_) stats.loss += term->evaluate(ctx, v_render_, extra);
+  }
+  if (!std::isfinite(stats.loss))
+    throw DivergenceError(
+        "training diverged at iteration " + std::to_string(iteration_) + ": the loss is not finite",
+        iteration_, "loss");
+
+  rasterizer_->backward(gaussians_, view.camera, ro, v_render_, grads_);
+  if (!loss_terms_.empty()) {
+    auto add = [](std::vector<float>& a, const std::vector<float>& b) {
+      for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+    };
+    add(grads_.means, extra.means);
+    add(grads_.log_scales, extra.log_scales);
+    add(grads_.quats, extra.quats);
+    add(grads_.opacity_logits, extra.opacity_logits);
+    add(grads_.sh, extra.sh);
+  }
+  if (mcmc_) stats.loss += mcmc_->add_regularizers(gaussians_, grads_);
+  check_finite_gradients(grads_);
+  if (adc_) adc_->accumulate(render_, grads_, w, h);
+
+  // Optimiser step on a copy, so a diverging update leaves the model untouched.
+  const float lr_means = means_lr(iteration_);
+  GroupLearningRates lr;
+  lr.means = lr_means;
+  lr.log_scales = options_.lr.scales;
+  lr.quats = options_.lr.quats;
+  lr.opacity_logits = options_.lr.opacity;
+  lr.sh_dc = options_.lr.sh_dc;
+  lr.sh_rest = options_.lr.sh_rest;
+  std::vector<uint8_t> visible;
+  if (options_.visible_adam) {
+    visible.resize(gaussians_.size());
+    for (size_t i = 0; i < visible.size(); ++i) visible[i] = render_.radii[i] > 0;
+  }
+  adam_.step(gaussians_, grads_, lr, options_.visible_adam ? &visible : nullptr);
+  check_finite_parameters(gaussians_);
+
+  DensifyResult dr;
+  if (adc_) dr = adc_->step(iteration_, gaussians_, rng_);
+  if (mcmc_) dr = mcmc_->step(iteration_, lr_means, gaussians_, rng_);
+  apply_densify_result(dr);
+  stats.densify = dr.stats;
+  stats.num_gaussians = static_cast<int64_t>(gaussians_.size());
+  stats.seconds = timer.seconds();
+  return stats;
+}
+
+// [SECTION] checkpoints ---------------------------------------------------------------------------
+void Trainer::save_checkpoint(std::ostream& out, const std::string& metadata) const {
+  out.write(kCheckpointMagic, sizeof(kCheckpointMagic));
+  write_pod(out, kCheckpointVersion);
+  write_string(out, metadata);
+  write_pod(out, static_cast<int32_t>(iteration_));
+  std::ostringstream rng_state;
+  rng_state << rng_;
+  write_string(out, rng_state.str());
+  write_pod(out, static_cast<uint64_t>(view_stack_.size()));
+  for (int v : view_stack_) write_pod(out, static_cast<int32_t>(v));
+  write_pod(out, static_cast<int32_t>(gaussians_.sh_degree));
+  write_floats(out, gaussians_.means);
+  write_floats(out, gaussians_.log_scales);
+  write_floats(out, gaussians_.quats);
+  write_floats(out, gaussians_.opacity_logits);
+  write_floats(out, gaussians_.sh);
+  adam_.save(out);
+  const uint8_t has_adc = adc_ != nullptr;
+  write_pod(out, has_adc);
+  if (adc_) adc_->save(out);
+  GLIMPSE_CHECK(out) << "checkpoint: write failed";
+}
+
+std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) {
+  char magic[8];
+  in.read(magic, sizeof(magic));
+  GLIMPSE_CHECK(in && std::equal(magic, magic + 8, kCheckpointMagic))
+      << what << ": not a Glimpse checkpoint";
+  uint32_t version = 0;
+  read_pod(in, version, what, "version");
+  GLIMPSE_CHECK(version == kCheckpointVersion)
+      << what << ": checkpoint version " << version << " is not supported (expected "
+      << kCheckpointVersion << ")";
+  const std::string metadata = read_string(in, what, "metadata");
+  int32_t iteration = 0;
+  read_pod(in, iteration, what, "iteration");
+  GLIMPSE_CHECK(iteration >= 0) << what << ": negative iteration";
+  std::istringstream rng_state(read_string(in, what, "random state"));
+  std::mt19937_64 rng;
+  rng_state >> rng;
+  GLIMPSE_CHECK(!rng_state.fail()) << what << ": corrupt random state";
+  uint64_t stack_size = 0;
+  read_pod(in, stack_size, what, "view order");
+  GLIMPSE_CHECK(stack_size <= views_.size())
+      << what << ": checkpoint has " << stack_size << " pending views but the run has "
+      << views_.size() << " training views";
+  std::vector<int> stack(stack_size);
+  for (auto& v : stack) {
+    int32_t x = 0;
+    read_pod(in, x, what, "view order");
+    GLIMPSE_CHECK(x >= 0 && static_cast<size_t>(x) < views_.size())
+        << what << ": view index " << x << " out of range";
+    v = x;
+  }
+  Gaussians g;
+  int32_t degree = 0;
+  read_pod(in, degree, what, "SH degree");
+  g.sh_degree = degree;
+  read_floats(in, g.means, what, "means");
+  read_floats(in, g.log_scales, what, "log_scales");
+  read_floats(in, g.quats, what, "quats");
+  read_floats(in, g.opacity_logits, what, "opacity_logits");
+  read_floats(in, g.sh, what, "sh");
+  g.check(what);
+  GLIMPSE_CHECK(g.sh_degree == options_.sh_degree)
+      << what << ": checkpoint SH degree " << g.sh_degree << " differs from the configured "
+      << options_.sh_degree;
+  Adam adam(options_.adam);
+  uint8_t has_adc = 0;
+  try {
+    adam.load(in);
+    read_pod(in, has_adc, what, "densification flag");
+    GLIMPSE_CHECK(static_cast<bool>(has_adc) == (adc_ != nullptr))
+        << "checkpoint densification strategy differs from the configured one";
+    if (adc_) adc_->load(in, g.size());
+  } catch (const Error& e) {
+    const std::string message = error_message_without_location(e.what());
+    throw Error(message.rfind(what, 0) == 0 ? message : what + ": " + message);
+  }
+  // Commit only after everything was read.
+  iteration_ = iteration;
+  rng_ = rng;
+  view_stack_ = std::move(stack);
+  gaussians_ = std::move(g);
+  adam_ = std::move(adam);
+  return metadata;
+}
+
+}  // namespace glimpse

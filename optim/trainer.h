@@ -1,0 +1,136 @@
+// The 3DGS training loop (Kerbl et al. 2023): one view per step, (1 - lambda) L1 + lambda D-SSIM
+// plus pluggable loss terms, Adam with per-group learning rates (position decaying exponentially,
+// scaled by the scene extent), SH degree ramp-up, densification. Trainer::step() is synchronous
+// (no threads of its own, no UI) and deterministic for a seed and thread count.
+#pragma once
+
+#include "core/check.h"
+#include "core/dataset.h"
+#include "optim/adam.h"
+#include "optim/densify.h"
+#include "optim/loss_term.h"
+#include "renderer/rasterizer.h"
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace glimpse {
+
+struct LearningRateOptions {
+  float means_initial = 1.6e-4f;  // position lr at step 0, times the scene extent
+  float means_final = 1.6e-6f;    // position lr at means_max_steps, times the scene extent
+  int means_max_steps = 30000;    // length of the exponential decay
+  float sh_dc = 2.5e-3f;          // SH degree-0 coefficients
+  float sh_rest = 1.25e-4f;       // higher SH coefficients (sh_dc / 20)
+  float opacity = 0.05f;          // opacity logits
+  float scales = 5e-3f;           // log-scales
+  float quats = 1e-3f;            // rotations
+  void check() const;
+};
+
+struct TrainerOptions {
+  int iterations = 7000;      // total optimisation steps
+  double dssim_lambda = 0.2;  // weight of D-SSIM in (1 - lambda) L1 + lambda D-SSIM
+  LearningRateOptions lr;
+  AdamOptions adam;
+  bool visible_adam = false;  // update only the Gaussians visible in the step's view
+  DensifyStrategy strategy = DensifyStrategy::AdaptiveDensityControl;
+  AdcOptions adc;
+  McmcOptions mcmc;
+  int sh_degree = 3;                      // final SH degree
+  int sh_increase_every = 1000;           // raise the active SH degree by one every N steps
+  bool random_background = false;         // a random background colour each step
+  Vec3<float> background{0.f, 0.f, 0.f};  // otherwise this one
+  RenderOptions render;  // extent mode, anti-aliasing, near/far (sh_degree, background
+                         // are set per step)
+  uint64_t seed = 0;     // view order, split sampling, noise
+  void check() const;
+};
+
+// What one step did.
+struct StepStats {
+  int iteration = 0;          // 1-based
+  int view_index = 0;         // training view used
+  double loss = 0;            // total loss, including plug-in terms
+  double l1 = 0, ssim = 0;    // photometric terms on this view
+  double psnr = 0;            // of the render against this training view
+  int64_t num_gaussians = 0;  // after densification
+  int active_sh_degree = 0;
+  double seconds = 0;  // wall time of the step
+  DensifyStats densify;
+};
+
+// Thrown when a loss, gradient or parameter turns NaN or infinite. The model is left as it was
+// before the step's update, so a checkpoint written earlier remains the last good state.
+class DivergenceError : public Error {
+ public:
+  DivergenceError(const std::string& message, int iteration, std::string group)
+      : Error(message), iteration_(iteration), group_(std::move(group)) {}
+  int iteration() const { return iteration_; }
+  const std::string& group() const { return group_; }
+
+ private:
+  int iteration_;
+  std::string group_;
+};
+
+class Trainer {
+ public:
+  // `views`: the training views with their images loaded. `init`: the starting Gaussians.
+  Trainer(std::vector<View> views, Gaussians init, const TrainerOptions& options,
+          std::unique_ptr<Rasterizer> rasterizer);
+
+  StepStats step();
+
+  int iteration() const { return iteration_; }
+  const Gaussians& gaussians() const { return gaussians_; }
+  const TrainerOptions& options() const { return options_; }
+  const std::vector<View>& views() const { return views_; }
+  float scene_extent() const { return extent_; }
+  int active_sh_degree() const;
+  Rasterizer& rasterizer() { return *rasterizer_; }
+
+  void add_loss_term(std::unique_ptr<LossTerm> term);
+
+  // Checkpoint of everything a resumed run needs to continue bit-identically: the iteration,
+  // Gaussians, optimiser moments, densification statistics, random engine and view order.
+  // `metadata` (e.g. the resolved configuration) is stored and returned by load.
+  void save_checkpoint(std::ostream& out, const std::string& metadata) const;
+  std::string load_checkpoint(std::istream& in, const std::string& what);
+
+ private:
+  int next_view();
+  float means_lr(int iteration) const;
+  void check_finite_gradients(const GaussianGradients& grads) const;
+  void check_finite_parameters(const Gaussians& g) const;
+  void apply_densify_result(const DensifyResult& result);
+
+  std::vector<View> views_;
+  Gaussians gaussians_;
+  TrainerOptions options_;
+  std::unique_ptr<Rasterizer> rasterizer_;
+  std::vector<std::unique_ptr<LossTerm>> loss_terms_;
+  float extent_ = 1.f;
+  int iteration_ = 0;
+  std::mt19937_64 rng_;
+  std::vector<int> view_stack_;
+  Adam adam_;
+  std::unique_ptr<AdaptiveDensityControl> adc_;
+  std::unique_ptr<McmcDensifier> mcmc_;
+  // Scratch reused across steps.
+  RenderOutput render_;
+  RenderOutputGradients v_render_;
+  GaussianGradients grads_;
+};
+
+// Radius of the camera centres around their mean, times 1.1 (3DGS getNerfppNorm); 1 for a
+// single camera.
+float scene_extent_of(const std::vector<View>& views);
+
+double psnr_of(const Image<float>& a, const Image<float>& b);
+
+}  // namespace glimpse

@@ -1,0 +1,231 @@
+// Training end to end on a synthetic capture with a known answer; determinism, bit-identical
+// resume, the divergence guard and option checks.
+#include "optim/trainer.h"
+
+#include "core/timer.h"
+#include "optim/losses.h"
+#include "tests/support/synthetic_rig.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace glimpse {
+namespace {
+
+using testing::random_init;
+using testing::render_ring;
+using testing::textured_sphere;
+
+constexpr int kSize = 64;
+
+const Gaussians& truth() {
+  static const Gaussians g = textured_sphere(4000, 7);
+  return g;
+}
+
+TrainerOptions fast_options(int iterations) {
+  TrainerOptions o;
+  o.iterations = iterations;
+  o.sh_degree = 1;
+  o.sh_increase_every = 500;
+  o.lr.means_max_steps = iterations;
+  o.adc.start_iteration = std::min(100, iterations / 4);
+  o.adc.every = 100;
+  o.adc.stop_iteration = iterations * 3 / 4;
+  o.adc.opacity_reset_every = 1000;
+  o.adc.grad_threshold = 2e-4f;
+  return o;
+}
+
+double held_out_psnr(const Gaussians& g, const std::vector<View>& test) {
+  CpuRasterizerT<float> r(0);
+  double sum = 0;
+  for (const View& v : test) {
+    RenderOutputT<float> out;
+    RenderOptions ro;
+    ro.sh_degree = g.sh_degree;
+    r.forward(g, v.camera.cast<float>(), ro, out);
+    sum += psnr_of(out.rgb, v.image);
+  }
+  return sum / static_cast<double>(test.size());
+}
+
+TEST(Trainer, NineViewsReachHeldOutPsnr) {
+  const auto train = render_ring(truth(), 9, 2, 0, kSize);  // 18 ring slots, even ones
+  const auto test = render_ring(truth(), 3, 6, 3, kSize);   // odd slots between them
+  const Gaussians init = random_init(3000, 1);
+  const TrainerOptions options = fast_options(1500);
+  Trainer trainer(train, init, options, make_cpu_rasterizer(0));
+  const double before = held_out_psnr(trainer.gaussians(), test);
+  Timer timer;
+  StepStats last;
+  for (int i = 0; i < options.iterations; ++i) last = trainer.step();
+  const double after = held_out_psnr(trainer.gaussians(), test);
+  std::printf(
+      "9 views: held-out PSNR %.2f dB -> %.2f dB, %lld Gaussians, %d iterations in %.1f s\n",
+      before, after, static_cast<long long>(last.num_gaussians), options.iterations,
+      timer.seconds());
+  EXPECT_GE(after, 28.0);
+}
+
+TEST(Trainer, ThreeViewsStayFiniteAndImprove) {
+  const auto train = render_ring(truth(), 3, 6, 0, kSize);
+  const auto test = render_ring(truth(), 3, 6, 3, kSize);
+  const TrainerOptions options = fast_options(400);
+  Trainer trainer(train, random_init(2000, 2), options, make_cpu_rasterizer(0));
+  const double before = held_out_psnr(trainer.gaussians(), test);
+  for (int i = 0; i < options.iterations; ++i) {
+    const StepStats s = trainer.step();
+    ASSERT_TRUE(std::isfinite(s.loss)) << "iteration " << s.iteration;
+  }
+  const double after = held_out_psnr(trainer.gaussians(), test);
+  std::printf("3 views: held-out PSNR %.2f dB -> %.2f dB\n", before, after);
+  EXPECT_GT(after, before + 1.0);
+  EXPECT_NO_THROW(trainer.gaussians().check());
+}
+
+std::vector<float> flatten(const Gaussians& g) {
+  std::vector<float> v = g.means;
+  for (auto* a : {&g.log_scales, &g.quats, &g.opacity_logits, &g.sh})
+    v.insert(v.end(), a->begin(), a->end());
+  return v;
+}
+
+TEST(Trainer, DeterministicForSeedAndThreads) {
+  const auto train = render_ring(truth(), 3, 6, 0, 48);
+  TrainerOptions options = fast_options(250);
+  options.adc.start_iteration = 50;
+  options.adc.every = 50;
+  std::vector<float> first;
+  for (int run = 0; run < 2; ++run) {
+    Trainer t(train, random_init(800, 3), options, make_cpu_rasterizer(2));
+    for (int i = 0; i < options.iterations; ++i) t.step();
+    if (run == 0)
+      first = flatten(t.gaussians());
+    else
+      EXPECT_EQ(first, flatten(t.gaussians()));
+  }
+}
+
+TEST(Trainer, ResumeIsBitIdentical) {
+  const auto train = render_ring(truth(), 3, 6, 0, 48);
+  TrainerOptions options = fast_options(240);
+  options.adc.start_iteration = 40;
+  options.adc.every = 40;
+  options.adc.opacity_reset_every = 160;
+  options.random_background = true;
+  Trainer straight(train, random_init(800, 4), options, make_cpu_rasterizer(2));
+  for (int i = 0; i < 240; ++i) straight.step();
+
+  std::stringstream checkpoint;
+  {
+    Trainer first_half(train, random_init(800, 4), options, make_cpu_rasterizer(2));
+    for (int i = 0; i < 130; ++i) first_half.step();  // mid-epoch, after densifications
+    first_half.save_checkpoint(checkpoint, "{\"test\": 1}");
+  }
+  Trainer resumed(train, random_init(10, 99), options, make_cpu_rasterizer(2));
+  EXPECT_EQ(resumed.load_checkpoint(checkpoint, "memory"), "{\"test\": 1}");
+  EXPECT_EQ(resumed.iteration(), 130);
+  for (int i = 130; i < 240; ++i) resumed.step();
+  EXPECT_EQ(flatten(straight.gaussians()), flatten(resumed.gaussians()));
+}
+
+TEST(Trainer, CorruptCheckpointIsRejected) {
+  const auto train = render_ring(truth(), 3, 6, 0, 32);
+  Trainer t(train, random_init(100, 5), fast_options(10), make_cpu_rasterizer(1));
+  t.step();
+  std::stringstream good;
+  t.save_checkpoint(good, "m");
+  const std::string bytes = good.str();
+  std::stringstream truncated(bytes.substr(0, bytes.size() / 2));
+  try {
+    t.load_checkpoint(truncated, "ckpt.bin");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ckpt.bin"), std::string::npos) << e.what();
+  }
+  std::stringstream garbage("not a checkpoint at all");
+  EXPECT_THROW(t.load_checkpoint(garbage, "x"), Error);
+  EXPECT_EQ(t.iteration(), 1);  // a failed load leaves the trainer as it was
+}
+
+// A loss term that returns NaN at a chosen iteration.
+class PoisonTerm : public LossTerm {
+ public:
+  explicit PoisonTerm(int at) : at_(at) {}
+  std::string name() const override { return "poison"; }
+  double evaluate(const LossContext& c, RenderOutputGradients&, GaussianGradients& v) override {
+    if (c.iteration == at_) v.means[0] = NAN;
+    return 0.0;
+  }
+
+ private:
+  int at_;
+};
+
+TEST(Trainer, DivergenceIsReportedWithGroupAndIteration) {
+  const auto train = render_ring(truth(), 3, 6, 0, 32);
+  Trainer t(train, random_init(100, 6), fast_options(50), make_cpu_rasterizer(1));
+  t.add_loss_term(std::make_unique<PoisonTerm>(5));
+  for (int i = 0; i < 4; ++i) t.step();
+  const std::vector<float> before = flatten(t.gaussians());
+  try {
+    t.step();
+    FAIL() << "no divergence reported";
+  } catch (const DivergenceError& e) {
+    EXPECT_EQ(e.iteration(), 5);
+    EXPECT_EQ(e.group(), "means");
+    EXPECT_NE(std::string(e.what()).find("iteration 5"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(before, flatten(t.gaussians())) << "a diverging step must not change the model";
+}
+
+TEST(Trainer, RejectsBadOptions) {
+  const auto train = render_ring(truth(), 3, 6, 0, 32);
+  EXPECT_NO_THROW(Trainer(train, random_init(10, 1), fast_options(10), make_cpu_rasterizer(1)));
+  TrainerOptions o = fast_options(10);
+  o.iterations = 0;
+  EXPECT_THROW(Trainer(train, random_init(10, 1), o, make_cpu_rasterizer(1)), Error);
+  o = fast_options(10);
+  o.dssim_lambda = 2;
+  EXPECT_THROW(Trainer(train, random_init(10, 1), o, make_cpu_rasterizer(1)), Error);
+  o = fast_options(10);
+  o.lr.opacity = -1;
+  EXPECT_THROW(Trainer(train, random_init(10, 1), o, make_cpu_rasterizer(1)), Error);
+  EXPECT_THROW(Trainer({}, random_init(10, 1), fast_options(10), make_cpu_rasterizer(1)), Error);
+}
+
+TEST(Trainer, McmcKeepsTheCap) {
+  const auto train = render_ring(truth(), 3, 6, 0, 32);
+  TrainerOptions o = fast_options(300);
+  o.strategy = DensifyStrategy::Mcmc;
+  o.mcmc.cap_max = 900;
+  o.mcmc.start_iteration = 50;
+  o.mcmc.every = 50;
+  Trainer t(train, random_init(600, 8), o, make_cpu_rasterizer(1));
+  int64_t max_count = 0;
+  for (int i = 0; i < o.iterations; ++i) max_count = std::max(max_count, t.step().num_gaussians);
+  EXPECT_LE(max_count, 900);
+  EXPECT_GT(max_count, 600);
+}
+
+TEST(Mcmc, RelocationPreservesOpacityOfTheSum) {
+  // n copies of opacity o' composite to the original opacity: 1 - (1 - o')^n = o.
+  for (float o : {0.1f, 0.5f, 0.9f})
+    for (int n : {1, 2, 5}) {
+      float no, factor;
+      mcmc_relocation(o, n, no, factor);
+      EXPECT_NEAR(1.0 - std::pow(1.0 - no, n), o, 1e-5);
+      if (n == 1) {
+        EXPECT_NEAR(factor, 1.f, 1e-5);
+      } else {
+        EXPECT_GT(factor, 0.f);
+      }
+    }
+}
+
+}  // namespace
+}  // namespace glimpse
