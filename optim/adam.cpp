@@ -108,7 +108,8 @@ std::vector<T> read_array(std::istream& in, uint64_t count, const char* what) {
   while (done < count) {
     const uint64_t take = std::min(kChunk, count - done);
     v.resize(done + take);
-    in.read(reinterpret_cast<char*>(v.data() + done), static_cast<std::streamsize>(take * sizeof(T)));
+    in.read(reinterpret_cast<char*>(v.data() + done),
+            static_cast<std::streamsize>(take * sizeof(T)));
     GLIMPSE_CHECK(in.gcount() == static_cast<std::streamsize>(take * sizeof(T)))
         << "Adam checkpoint: truncated while reading " << what << " (" << count
         << " values expected)";
@@ -219,8 +220,7 @@ void AdamT<T>::step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
   }
   if (visible != nullptr) {
     GLIMPSE_CHECK(visible->size() == n)
-        << "Adam: visibility mask has " << visible->size() << " entries for " << n
-        << " Gaussians";
+        << "Adam: visibility mask has " << visible->size() << " entries for " << n << " Gaussians";
   }
 
   struct Active {
@@ -285,7 +285,7 @@ void AdamT<T>::step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
             T* v = a.v + i * a.width;
             for (int j = 0; j < a.width; ++j) {
               const T gj = g[j];
-              m[j] = m[j] + one_minus_beta1 * (gj - m[j]);       // exp_avg.lerp_(grad, 1 - b1)
+              m[j] = m[j] + one_minus_beta1 * (gj - m[j]);      // exp_avg.lerp_(grad, 1 - b1)
               v[j] = v[j] * beta2 + one_minus_beta2 * gj * gj;  // mul_(b2).addcmul_(g, g, 1-b2)
               const T denom = std::sqrt(v[j]) / a.bias2_sqrt + eps;
               p[j] = p[j] + a.neg_step_size * (m[j] / denom);  // addcdiv_(m, denom, -step_size)
@@ -335,8 +335,8 @@ void AdamT<T>::reset_moments(AdamGroup group, const std::vector<int64_t>& indice
   if (!initialized_) return;
   const int64_t n = static_cast<int64_t>(num_gaussians_);
   for (int64_t i : indices)
-    GLIMPSE_CHECK(i >= 0 && i < n) << "Adam::reset_moments: index " << i << " out of range ("
-                                   << n << " Gaussians)";
+    GLIMPSE_CHECK(i >= 0 && i < n)
+        << "Adam::reset_moments: index " << i << " out of range (" << n << " Gaussians)";
   Group& s = group_state(group);
   for (int64_t i : indices) {
     std::fill_n(s.exp_avg.begin() + i * s.width, s.width, T(0));
@@ -393,7 +393,8 @@ void AdamT<T>::load(std::istream& in) {
   GLIMPSE_CHECK(initialized <= 1) << "Adam checkpoint: bad initialised flag " << int{initialized};
   loaded.initialized_ = initialized == 1;
   const auto n = read_pod<uint64_t>(in, "the Gaussian count");
-  GLIMPSE_CHECK(n <= kMaxCheckpointGaussians) << "Adam checkpoint: implausible Gaussian count " << n;
+  GLIMPSE_CHECK(n <= kMaxCheckpointGaussians)
+      << "Adam checkpoint: implausible Gaussian count " << n;
   const auto sh_coeffs = read_pod<int32_t>(in, "the SH coefficient count");
   GLIMPSE_CHECK(sh_coeffs == 0 || (sh_coeffs >= 1 && sh_coeffs <= kMaxShCoeffs))
       << "Adam checkpoint: bad SH coefficient count " << sh_coeffs;
@@ -404,8 +405,7 @@ void AdamT<T>::load(std::istream& in) {
   for (AdamGroup g : kAdamGroups) {
     Group& s = loaded.group_state(g);
     s.step = read_pod<int64_t>(in, "a step count");
-    GLIMPSE_CHECK(s.step >= 0) << "Adam checkpoint: negative step count of "
-                               << adam_group_name(g);
+    GLIMPSE_CHECK(s.step >= 0) << "Adam checkpoint: negative step count of " << adam_group_name(g);
     s.width = read_pod<int32_t>(in, "a group width");
     const int expected = loaded.initialized_ ? adam_group_width(g, sh_coeffs) : 0;
     GLIMPSE_CHECK(s.width == expected)

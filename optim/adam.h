@@ -68,8 +68,8 @@ class AdamT {
   // visible), only visible Gaussians update their moments and parameters (selective Adam); the
   // step count still advances once per call. Throws glimpse::Error on shape mismatches (including
   // a Gaussian count that differs from the moments': call resize() after densification).
-  void step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
-            const GroupLearningRates& lr, const std::vector<uint8_t>* visible = nullptr);
+  void step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads, const GroupLearningRates& lr,
+            const std::vector<uint8_t>* visible = nullptr);
 
   // Rebuilds the moments after densification or pruning: new Gaussian k takes the moments of old
   // Gaussian source_index[k], or zero moments when source_index[k] < 0. Step counts are kept (as
@@ -89,9 +89,7 @@ class AdamT {
   int64_t step_count(AdamGroup group) const { return group_state(group).step; }
   int width(AdamGroup group) const { return group_state(group).width; }
   const std::vector<T>& exp_avg(AdamGroup group) const { return group_state(group).exp_avg; }
-  const std::vector<T>& exp_avg_sq(AdamGroup group) const {
-    return group_state(group).exp_avg_sq;
-  }
+  const std::vector<T>& exp_avg_sq(AdamGroup group) const { return group_state(group).exp_avg_sq; }
 
   // Binary checkpoint of the options and the complete state (versioned, native little-endian).
   // load() replaces this optimiser's state only after the whole record was read; it throws
@@ -103,9 +101,9 @@ class AdamT {
  private:
   struct Group {
     int64_t step = 0;
-    int width = 0;               // values per Gaussian
-    std::vector<T> exp_avg;      // [N, width] first moment
-    std::vector<T> exp_avg_sq;   // [N, width] second moment
+    int width = 0;              // values per Gaussian
+    std::vector<T> exp_avg;     // [N, width] first moment
+    std::vector<T> exp_avg_sq;  // [N, width] second moment
   };
 
   const Group& group_state(AdamGroup group) const { return groups_[static_cast<int>(group)]; }

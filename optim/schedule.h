@@ -28,8 +28,7 @@ struct ExponentialSchedule {
                   ((initial > 0 && final > 0) || (initial == 0 && final == 0)))
         << "ExponentialSchedule: initial and final rates must both be > 0 (or both 0), got "
         << initial << " and " << final;
-    GLIMPSE_CHECK(max_steps > 0) << "ExponentialSchedule: max_steps must be > 0, got "
-                                 << max_steps;
+    GLIMPSE_CHECK(max_steps > 0) << "ExponentialSchedule: max_steps must be > 0, got " << max_steps;
     GLIMPSE_CHECK(delay_steps >= 0)
         << "ExponentialSchedule: delay_steps must be >= 0, got " << delay_steps;
     GLIMPSE_CHECK(std::isfinite(delay_mult) && delay_mult >= 0)

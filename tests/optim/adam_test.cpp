@@ -1,7 +1,8 @@
 // Adam over Gaussian parameter groups: torch.optim.Adam's update written out by hand, selective
 // (visible-only) steps, moment resizing after densification and bit-exact checkpoints.
-#include "core/check.h"
 #include "optim/adam.h"
+
+#include "core/check.h"
 
 #include <gtest/gtest.h>
 
@@ -69,7 +70,7 @@ struct TorchAdamScalar {
   int t = 0;
   double step(double p, double g, double lr) {
     ++t;
-    m = m + (1 - beta1) * (g - m);       // exp_avg.lerp_(grad, 1 - beta1)
+    m = m + (1 - beta1) * (g - m);        // exp_avg.lerp_(grad, 1 - beta1)
     v = v * beta2 + (1 - beta2) * g * g;  // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
     const double bias_correction1 = 1 - std::pow(beta1, t);
     const double bias_correction2 = 1 - std::pow(beta2, t);
@@ -120,8 +121,8 @@ TEST(Adam, MatchesTorchFormulasOnEveryGroup) {
   adam.step(g, d2, lr2);
 
   auto expect_group = [&](const std::vector<double>& p0, const std::vector<double>& p,
-                          const std::vector<double>& g1, const std::vector<double>& g2,
-                          size_t per, auto rate_of, const char* name) {
+                          const std::vector<double>& g1, const std::vector<double>& g2, size_t per,
+                          auto rate_of, const char* name) {
     ASSERT_EQ(p.size(), per * n);
     for (size_t i = 0; i < p.size(); ++i) {
       TorchAdamScalar ref{options.beta1, options.beta2, options.eps};
@@ -131,16 +132,19 @@ TEST(Adam, MatchesTorchFormulasOnEveryGroup) {
       ASSERT_NE(p[i], p0[i]) << name << " value " << i << " did not move";
     }
   };
-  expect_group(g0.means, g.means, d1.means, d2.means, 3,
-               [](const GroupLearningRates& lr, size_t) { return double{lr.means}; }, "means");
-  expect_group(g0.log_scales, g.log_scales, d1.log_scales, d2.log_scales, 3,
-               [](const GroupLearningRates& lr, size_t) { return double{lr.log_scales}; },
-               "log_scales");
-  expect_group(g0.quats, g.quats, d1.quats, d2.quats, 4,
-               [](const GroupLearningRates& lr, size_t) { return double{lr.quats}; }, "quats");
-  expect_group(g0.opacity_logits, g.opacity_logits, d1.opacity_logits, d2.opacity_logits, 1,
-               [](const GroupLearningRates& lr, size_t) { return double{lr.opacity_logits}; },
-               "opacity_logits");
+  expect_group(
+      g0.means, g.means, d1.means, d2.means, 3,
+      [](const GroupLearningRates& lr, size_t) { return double{lr.means}; }, "means");
+  expect_group(
+      g0.log_scales, g.log_scales, d1.log_scales, d2.log_scales, 3,
+      [](const GroupLearningRates& lr, size_t) { return double{lr.log_scales}; }, "log_scales");
+  expect_group(
+      g0.quats, g.quats, d1.quats, d2.quats, 4,
+      [](const GroupLearningRates& lr, size_t) { return double{lr.quats}; }, "quats");
+  expect_group(
+      g0.opacity_logits, g.opacity_logits, d1.opacity_logits, d2.opacity_logits, 1,
+      [](const GroupLearningRates& lr, size_t) { return double{lr.opacity_logits}; },
+      "opacity_logits");
   expect_group(g0.sh, g.sh, d1.sh, d2.sh, 27, rate_for_sh, "sh");
   for (AdamGroup group : kAdamGroups) EXPECT_EQ(adam.step_count(group), 2);
   EXPECT_EQ(adam.width(AdamGroup::kShDc), 3);

@@ -1,6 +1,7 @@
 // L1, SSIM (3DGS utils/loss_utils.py) and the photometric loss: values against a naive direct 2D
 // window implementation, gradients against central differences in double, float/double agreement.
 #include "optim/losses.h"
+
 #include "tests/support/gradient_check.h"
 
 #include <gtest/gtest.h>
