@@ -58,8 +58,8 @@ template <typename Splat, typename T>
   const T disc = s.cb * s.cb * dy * dy - s.ca * (s.cc * dy * dy - T(2) * s.sigma_max);
   if (!(disc >= T(0))) return false;
   const T root = std::sqrt(disc), centre = -s.cb * dy;
-  const T x_lo = s.mx + (centre - root) / s.ca - T(0.5) - T(0.01) - T(px0);
-  const T x_hi = s.mx + (centre + root) / s.ca - T(0.5) + T(0.01) - T(px0);
+  const T x_lo = s.mx + (centre - root) * s.inv_ca - T(0.5) - T(0.01) - T(px0);
+  const T x_hi = s.mx + (centre + root) * s.inv_ca - T(0.5) + T(0.01) - T(px0);
   if (!(x_hi >= T(lx0)) || !(x_lo <= T(lx1))) return false;
   lo = std::max(lx0, static_cast<int>(std::ceil(x_lo)));
   hi = std::min(lx1, static_cast<int>(std::floor(x_hi)));
@@ -118,6 +118,7 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
       s.r = color.x, s.g = color.y, s.b = color.z;
       s.z = p.z;
       s.sigma_max = T(0.5) * sigmas * sigmas;
+      s.inv_ca = T(1) / conic.x;
       splats_[i] = s;
       out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
       tile_count_[i] =
@@ -351,6 +352,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
   check_grad(v_out.median_depth, 1, "median_depth");
   const T bg[3] = {T(options.background.x), T(options.background.y), T(options.background.z)};
   const int tiles = tiles_x_ * tiles_y_;
+  const bool use_median = !v_out.median_depth.empty();
   slot_grads_.resize(tile_list_.size() * kSlotSize);
 
   // 1. Per tile, back to front: gradients of each fragment's 2D parameters into its slot.
@@ -466,8 +468,11 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
             acc[6][group] += w * pr;                             // colour
             acc[7][group] += w * pg;
             acc[8][group] += w * pb;
-            const M is_median = ok & (L::load(med_idx + p) == v_j);
-            acc[9][group] += w * ps + (is_median ? L::load(vmed + p) : V{});  // depth
+            acc[9][group] += w * ps;  // depth
+            if (use_median) {
+              const M is_median = ok & (L::load(med_idx + p) == v_j);
+              acc[9][group] += is_median ? L::load(vmed + p) : V{};
+            }
             L::store(b_r + p, ok ? v_r * a + br * one_minus : br);
             L::store(b_g + p, ok ? v_g * a + bgr * one_minus : bgr);
             L::store(b_b + p, ok ? v_b * a + bb * one_minus : bb);
