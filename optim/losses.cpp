@@ -1,11 +1,12 @@
 // L1 and SSIM (3DGS utils/loss_utils.py) with exact gradients: separable 11-tap Gaussian blurs over
-// interleaved rows (vertical pass, then horizontal), parallel over rows, with per-row partial sums
-// reduced in row order so that every thread count gives the same bits.
+// interleaved rows, forward and backward fused per band of rows, parallel over bands, per-row
+// partial sums reduced in row order so that every thread count gives the same bits.
 #include "optim/losses.h"
 
 #include "core/check.h"
 #include "core/thread_pool.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -17,8 +18,9 @@ namespace {
 
 constexpr int kTaps = kSsimWindowSize;
 constexpr int kRadius = kSsimWindowRadius;
-constexpr int64_t kRowGrain = 4;  // rows per parallel chunk
-constexpr int kLanes = 8;         // independent partial sums per row (vectorisable, fixed order)
+constexpr int64_t kRowGrain = 4;      // rows per parallel chunk (value only)
+constexpr int64_t kMinBandRows = 32;  // rows per band of the fused forward/backward pass
+constexpr int kLanes = 8;  // independent partial sums per row (vectorisable, fixed order)
 
 // The normalised 1D window; the 2D window of the reference is its outer product.
 template <typename T>
@@ -193,51 +195,39 @@ void combine_gradient(const T* __restrict a, const T* __restrict b, const T* __r
               l1_scale * sign_of(a[i] - b[i]);
 }
 
-// Storage for the three partial maps, kept per calling thread between calls: allocating ~7 MB
-// per call at 504x378 costs page faults (about 1 ms, measured) because glibc returns such blocks
-// to the system on free. Contents are not initialised (every value is written before it is read).
-template <typename T>
-T* partials_workspace(int64_t size) {
-  thread_local std::unique_ptr<T[]> buffer;
-  thread_local int64_t capacity = 0;
-  if (size > capacity) {
-    buffer.reset();
-    buffer.reset(new T[size]);
-    capacity = size;
-  }
-  return buffer.get();
-}
-
 // Shared state of one SSIM evaluation. Rows are interleaved (width x channels values).
 template <typename T>
 struct SsimPass {
   const T* a = nullptr;  // [H, row]
   const T* b = nullptr;  // [H, row]
-  int height = 0;
+  int64_t height = 0;
   int channels = 0;
   int64_t row = 0;           // values per row
   int64_t pad = 0;           // kRadius * channels
   std::array<T, kTaps> w{};  // 1D window
   std::vector<T> zeros;      // [row] stands in for rows outside the image
-  // d SSIM(q) / d (mu_a, E[a^2], E[ab]) at every pixel q (only when a gradient is wanted).
-  T* d_mu = nullptr;    // [H, row]
-  T* d_e_aa = nullptr;  // [H, row]
-  T* d_e_ab = nullptr;  // [H, row]
 
   // Pointers to rows y - kRadius .. y + kRadius of `plane` ([H, row]); zeros outside.
-  void window_rows(const T* plane, int y, const T** rows) const {
+  void window_rows(const T* plane, int64_t y, const T** rows) const {
     for (int k = 0; k < kTaps; ++k) {
-      const int yy = y + k - kRadius;
-      rows[k] = (yy >= 0 && yy < height) ? plane + static_cast<int64_t>(yy) * row : zeros.data();
+      const int64_t yy = y + k - kRadius;
+      rows[k] = (yy >= 0 && yy < height) ? plane + yy * row : zeros.data();
     }
   }
   int64_t padded_row() const { return row + 2 * pad; }
+  // Scratch values per thread: forward 5 padded rows + 6 rows; backward 3 padded rows + 3 rows;
+  // with a gradient, a ring of kTaps rows of the 3 partial maps.
+  int64_t scratch_size(bool grad) const {
+    return 5 * padded_row() + 6 * row + (grad ? 3 * padded_row() + 3 * row + 3 * kTaps * row : 0);
+  }
 };
 
-// Forward pass of row y: the SSIM map of the row (summed into *ssim_sum) and, with kGrad, the
-// per-pixel partials of the map. scratch: 5 padded rows + 6 rows, zero-initialised once.
+// Forward pass of row y: the SSIM map of the row, summed into *ssim_sum, and with kGrad its
+// partials d SSIM / d (mu_a, E[a^2], E[ab]) in d_row[0..2]. scratch: 5 padded rows whose padding
+// is zero, then 6 rows.
 template <typename T, bool kGrad>
-void ssim_forward_row(const SsimPass<T>& p, int y, T* scratch, double* ssim_sum) {
+void ssim_forward_row(const SsimPass<T>& p, int64_t y, T* scratch, T* const* d_row,
+                      double* ssim_sum) {
   const int64_t n = p.row, np = p.padded_row();
   T* v[5];  // vertical moments, padded
   for (int m = 0; m < 5; ++m) v[m] = scratch + m * np;
@@ -252,40 +242,31 @@ void ssim_forward_row(const SsimPass<T>& p, int y, T* scratch, double* ssim_sum)
   vertical_moments(rows_a, rows_b, p.w.data(), n, v[0] + p.pad, v[1] + p.pad, v[2] + p.pad,
                    v[3] + p.pad, v[4] + p.pad);
   for (int m = 0; m < 5; ++m) horizontal_blur(v[m], p.w.data(), n, p.channels, h[m]);
-
-  T* d_mu = kGrad ? p.d_mu + static_cast<int64_t>(y) * n : nullptr;
-  T* d_e_aa = kGrad ? p.d_e_aa + static_cast<int64_t>(y) * n : nullptr;
-  T* d_e_ab = kGrad ? p.d_e_ab + static_cast<int64_t>(y) * n : nullptr;
-  ssim_map<T, kGrad>(h[0], h[1], h[2], h[3], h[4], n, s_row, d_mu, d_e_aa, d_e_ab);
+  ssim_map<T, kGrad>(h[0], h[1], h[2], h[3], h[4], n, s_row, kGrad ? d_row[0] : nullptr,
+                     kGrad ? d_row[1] : nullptr, kGrad ? d_row[2] : nullptr);
   *ssim_sum = row_sum(s_row, n);
 }
 
 // Backward pass of row y: grad = ssim_scale * (blur(d_mu) + 2 a blur(d_e_aa) + b blur(d_e_ab))
-// + l1_scale * sign(a - b). The zero-padded symmetric blur is its own transpose. scratch: 3 padded
-// rows whose padding is zero, then 3 rows.
+// + l1_scale * sign(a - b); the zero-padded symmetric blur is its own transpose. rows_j: [kTaps]
+// rows y - 5 .. y + 5 of partial map j (zeros outside the image). scratch: 3 padded rows whose
+// padding is zero, then 3 rows.
 template <typename T>
-void ssim_backward_row(const SsimPass<T>& p, int y, T ssim_scale, T l1_scale, T* scratch,
-                       T* grad_row) {
+void ssim_backward_row(const SsimPass<T>& p, int64_t y, const T* const* rows_0,
+                       const T* const* rows_1, const T* const* rows_2, T ssim_scale, T l1_scale,
+                       T* scratch, T* grad_row) {
   const int64_t n = p.row, np = p.padded_row();
   T* g0 = scratch;
   T* g1 = scratch + np;
   T* g2 = scratch + 2 * np;
-  const T* rows_0[kTaps];
-  const T* rows_1[kTaps];
-  const T* rows_2[kTaps];
-  p.window_rows(p.d_mu, y, rows_0);
-  p.window_rows(p.d_e_aa, y, rows_1);
-  p.window_rows(p.d_e_ab, y, rows_2);
   vertical_blur3(rows_0, rows_1, rows_2, p.w.data(), n, g0 + p.pad, g1 + p.pad, g2 + p.pad);
-
   T* h0 = scratch + 3 * np;
   T* h1 = h0 + n;
   T* h2 = h1 + n;
   horizontal_blur(g0, p.w.data(), n, p.channels, h0);
   horizontal_blur(g1, p.w.data(), n, p.channels, h1);
   horizontal_blur(g2, p.w.data(), n, p.channels, h2);
-  combine_gradient(p.a + static_cast<int64_t>(y) * n, p.b + static_cast<int64_t>(y) * n, h0, h1, h2,
-                   n, ssim_scale, l1_scale, grad_row);
+  combine_gradient(p.a + y * n, p.b + y * n, h0, h1, h2, n, ssim_scale, l1_scale, grad_row);
 }
 
 struct SsimSums {
@@ -295,6 +276,13 @@ struct SsimSums {
 
 // One fused evaluation: sums of the SSIM map and (want_l1) of |a - b|; with grad, writes
 // grad = ssim_weight * d(sum SSIM)/da + l1_weight * sign(a - b).
+//
+// With a gradient, each parallel chunk is a band of rows [begin, end) that streams through the
+// image: it computes forward rows begin - 5 .. end + 4 into a ring of kTaps rows of partials (the
+// 5-row halos on either side are computed by both neighbouring bands) and runs the backward pass
+// of row y as soon as rows y - 5 .. y + 5 are in the ring. Partials never leave the cache, and a
+// row's values do not depend on the band that computed them, so results are the same for every
+// thread count. Row sums are only stored by the band that owns the row.
 template <typename T>
 SsimSums ssim_l1(const Image<T>& a, const Image<T>& b, bool want_l1, double ssim_weight,
                  double l1_weight, Image<T>* grad) {
@@ -307,44 +295,54 @@ SsimSums ssim_l1(const Image<T>& a, const Image<T>& b, bool want_l1, double ssim
   p.pad = static_cast<int64_t>(kRadius) * a.channels();
   p.w = ssim_window<T>();
   p.zeros.assign(p.row, T(0));
-  const int64_t plane = p.row * p.height;
-  if (grad != nullptr) {
-    T* planes = partials_workspace<T>(3 * plane);
-    p.d_mu = planes;
-    p.d_e_aa = planes + plane;
-    p.d_e_ab = planes + 2 * plane;
-  }
 
   ThreadPool& pool = ThreadPool::global();
+  const bool want_grad = grad != nullptr;
   std::vector<std::unique_ptr<T[]>> scratch(pool.num_threads());
+  const int64_t scratch_size = p.scratch_size(want_grad);
   std::vector<double> row_ssim(p.height), row_l1(p.height);
-  const int64_t forward_scratch = 5 * p.padded_row() + 6 * p.row;
-  pool.parallel_for(p.height, kRowGrain, [&](int64_t begin, int64_t end, int thread) {
-    if (!scratch[thread]) scratch[thread] = std::make_unique<T[]>(forward_scratch);  // zeroed
-    for (int64_t y = begin; y < end; ++y) {
-      if (grad != nullptr)
-        ssim_forward_row<T, true>(p, static_cast<int>(y), scratch[thread].get(), &row_ssim[y]);
-      else
-        ssim_forward_row<T, false>(p, static_cast<int>(y), scratch[thread].get(), &row_ssim[y]);
-      if (want_l1) row_l1[y] = row_abs_diff_sum(p.a + y * p.row, p.b + y * p.row, p.row);
+  const T ssim_scale = static_cast<T>(ssim_weight), l1_scale = static_cast<T>(l1_weight);
+  // Bands: about two per thread (halo overhead 10 rows per band), at least kMinBandRows.
+  const int64_t band =
+      want_grad ? std::max<int64_t>(kMinBandRows, (p.height + 2 * pool.num_threads() - 1) /
+                                                      (2 * pool.num_threads()))
+                : kRowGrain;
+  pool.parallel_for(p.height, band, [&](int64_t begin, int64_t end, int thread) {
+    if (!scratch[thread]) scratch[thread] = std::make_unique<T[]>(scratch_size);  // zeroed
+    T* forward_scratch = scratch[thread].get();
+    if (!want_grad) {
+      for (int64_t y = begin; y < end; ++y)
+        ssim_forward_row<T, false>(p, y, forward_scratch, nullptr, &row_ssim[y]);
+    } else {
+      T* backward_scratch = forward_scratch + 5 * p.padded_row() + 6 * p.row;
+      T* ring = backward_scratch + 3 * p.padded_row() + 3 * p.row;  // [kTaps][3][row]
+      auto ring_row = [&](int64_t yy, int j) { return ring + ((yy % kTaps) * 3 + j) * p.row; };
+      int64_t next = std::max<int64_t>(0, begin - kRadius);  // next forward row to compute
+      for (int64_t y = begin; y < end; ++y) {
+        for (const int64_t last = std::min(p.height - 1, y + kRadius); next <= last; ++next) {
+          T* d_row[3] = {ring_row(next, 0), ring_row(next, 1), ring_row(next, 2)};
+          double sum = 0;
+          ssim_forward_row<T, true>(p, next, forward_scratch, d_row, &sum);
+          if (next >= begin && next < end) row_ssim[next] = sum;
+        }
+        const T* rows[3][kTaps];
+        for (int j = 0; j < 3; ++j)
+          for (int k = 0; k < kTaps; ++k) {
+            const int64_t yy = y + k - kRadius;
+            rows[j][k] = (yy >= 0 && yy < p.height) ? ring_row(yy, j) : p.zeros.data();
+          }
+        ssim_backward_row(p, y, rows[0], rows[1], rows[2], ssim_scale, l1_scale, backward_scratch,
+                          grad->data() + y * p.row);
+      }
     }
+    if (want_l1)
+      for (int64_t y = begin; y < end; ++y)
+        row_l1[y] = row_abs_diff_sum(p.a + y * p.row, p.b + y * p.row, p.row);
   });
   SsimSums sums;
-  for (int y = 0; y < p.height; ++y) sums.ssim += row_ssim[y];
+  for (int64_t y = 0; y < p.height; ++y) sums.ssim += row_ssim[y];
   if (want_l1)
-    for (int y = 0; y < p.height; ++y) sums.l1 += row_l1[y];
-  if (grad == nullptr) return sums;
-
-  // The backward pass uses the first 3 padded rows of the same scratch: their padding is still
-  // zero (the forward pass writes interiors only).
-  const T ssim_scale = static_cast<T>(ssim_weight), l1_scale = static_cast<T>(l1_weight);
-  T* grad_data = grad->data();
-  pool.parallel_for(p.height, kRowGrain, [&](int64_t begin, int64_t end, int thread) {
-    if (!scratch[thread]) scratch[thread] = std::make_unique<T[]>(forward_scratch);  // zeroed
-    for (int64_t y = begin; y < end; ++y)
-      ssim_backward_row(p, static_cast<int>(y), ssim_scale, l1_scale, scratch[thread].get(),
-                        grad_data + y * p.row);
-  });
+    for (int64_t y = 0; y < p.height; ++y) sums.l1 += row_l1[y];
   return sums;
 }
 

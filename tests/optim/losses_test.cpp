@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -29,8 +30,10 @@ Image<T> random_image(int width, int height, int channels, uint32_t seed, double
 
 // The reference 3DGS ssim() written out directly: the 2D 11x11 window (outer product of the
 // normalised 1D Gaussian, sigma 1.5) applied by a double loop with zero padding ("same" conv2d
-// with padding 5), then the SSIM map averaged over all pixels and channels.
-double naive_ssim(const Image<double>& a, const Image<double>& b) {
+// with padding 5), then the SSIM map averaged over all pixels and channels. With `grad`, also
+// d mean / d a by the chain rule through every window sum (quotient rule on the map, then each
+// window sum's derivative w(q - p) * {1, 2 a(p), b(p)}), accumulated pixel by pixel.
+double naive_ssim(const Image<double>& a, const Image<double>& b, Image<double>* grad = nullptr) {
   double g[11], sum = 0;
   for (int k = 0; k < 11; ++k) {
     g[k] = std::exp(-(k - 5.0) * (k - 5.0) / (2 * 1.5 * 1.5));
@@ -38,9 +41,9 @@ double naive_ssim(const Image<double>& a, const Image<double>& b) {
   }
   for (double& v : g) v /= sum;
   const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-  auto value = [](const Image<double>& im, int x, int y, int c) {
-    return (x < 0 || y < 0 || x >= im.width() || y >= im.height()) ? 0.0 : im.at(x, y, c);
-  };
+  const double n = static_cast<double>(a.size());
+  auto inside = [&](int x, int y) { return x >= 0 && y >= 0 && x < a.width() && y < a.height(); };
+  if (grad != nullptr) *grad = Image<double>(a.width(), a.height(), a.channels());
   double total = 0;
   for (int y = 0; y < a.height(); ++y)
     for (int x = 0; x < a.width(); ++x)
@@ -48,8 +51,9 @@ double naive_ssim(const Image<double>& a, const Image<double>& b) {
         double mu1 = 0, mu2 = 0, e11 = 0, e22 = 0, e12 = 0;
         for (int dy = -5; dy <= 5; ++dy)
           for (int dx = -5; dx <= 5; ++dx) {
+            if (!inside(x + dx, y + dy)) continue;  // zero padding
             const double w = g[dy + 5] * g[dx + 5];
-            const double p = value(a, x + dx, y + dy, c), q = value(b, x + dx, y + dy, c);
+            const double p = a.at(x + dx, y + dy, c), q = b.at(x + dx, y + dy, c);
             mu1 += w * p;
             mu2 += w * q;
             e11 += w * p * p;
@@ -57,10 +61,29 @@ double naive_ssim(const Image<double>& a, const Image<double>& b) {
             e12 += w * p * q;
           }
         const double s1 = e11 - mu1 * mu1, s2 = e22 - mu2 * mu2, s12 = e12 - mu1 * mu2;
-        total += ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) /
-                 ((mu1 * mu1 + mu2 * mu2 + c1) * (s1 + s2 + c2));
+        const double num1 = 2 * mu1 * mu2 + c1, num2 = 2 * s12 + c2;
+        const double den1 = mu1 * mu1 + mu2 * mu2 + c1, den2 = s1 + s2 + c2;
+        const double ssim_value = (num1 * num2) / (den1 * den2);
+        total += ssim_value;
+        if (grad == nullptr) continue;
+        // Partial derivatives of the map value with respect to mu1, s1 and s12 (quotient rule),
+        // then with respect to the window sums mu1, e11 = E[a^2], e12 = E[ab].
+        const double d_num1 = 2 * mu2, d_den1 = 2 * mu1;
+        const double dv_dmu1_direct =
+            (d_num1 * num2 * den1 - num1 * num2 * d_den1) / (den1 * den1 * den2);
+        const double dv_ds1 = -num1 * num2 / (den1 * den2 * den2);
+        const double dv_ds12 = num1 * 2 / (den1 * den2);
+        const double dv_dmu1 = dv_dmu1_direct + dv_ds1 * (-2 * mu1) + dv_ds12 * (-mu2);
+        const double dv_de11 = dv_ds1, dv_de12 = dv_ds12;
+        for (int dy = -5; dy <= 5; ++dy)
+          for (int dx = -5; dx <= 5; ++dx) {
+            if (!inside(x + dx, y + dy)) continue;
+            const double w = g[dy + 5] * g[dx + 5];
+            const double p = a.at(x + dx, y + dy, c), q = b.at(x + dx, y + dy, c);
+            grad->at(x + dx, y + dy, c) += w * (dv_dmu1 + dv_de11 * 2 * p + dv_de12 * q) / n;
+          }
       }
-  return total / static_cast<double>(a.size());
+  return total / n;
 }
 
 Image<double> image_from(const Vecd& x, int width, int height, int channels) {
@@ -79,6 +102,24 @@ TEST(Losses, L1HandWorked) {
   EXPECT_DOUBLE_EQ(grad.vector()[0], -1.0 / 3);
   EXPECT_EQ(grad.vector()[1], 0.0);  // sign(0) = 0
   EXPECT_DOUBLE_EQ(grad.vector()[2], 1.0 / 3);
+}
+
+TEST(Losses, SsimAndGradientMatchNaiveAcrossBands) {
+  // Tall enough that the fused gradient pass splits the rows into several bands.
+  const Image<double> a = random_image<double>(9, 70, 3, 13);
+  const Image<double> b = random_image<double>(9, 70, 3, 14);
+  Image<double> expected_grad, grad;
+  const double expected = naive_ssim(a, b, &expected_grad);
+  EXPECT_NEAR(ssim(a, b, &grad), expected, 1e-12);
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < grad.size(); ++i) {
+    worst = std::max(worst, std::abs(grad.vector()[i] - expected_grad.vector()[i]));
+    scale = std::max(scale, std::abs(expected_grad.vector()[i]));
+  }
+  std::printf("[naive] 9x70x3 ssim %.15f, gradient worst |diff| %.3e (max |grad| %.3e)\n", expected,
+              worst, scale);
+  EXPECT_GT(scale, 1e-5);
+  EXPECT_LT(worst, 1e-12 * scale) << "worst absolute difference " << worst;
 }
 
 TEST(Losses, SsimOfImageWithItselfIsOneWithZeroGradient) {
@@ -160,8 +201,10 @@ TEST(Losses, GradientsMatchFiniteDifferences) {
   const LossFn weighted = [](const Image<double>& a, const Image<double>& b, Image<double>* g) {
     return weighted_photometric_loss(a, b, 1.0, 0.6, g).loss;
   };
-  // Smaller than the window vertically (13x9x3) and with full-window interior rows (24x16x2).
-  for (const auto& [w, h, c] : {std::tuple{13, 9, 3}, std::tuple{24, 16, 2}}) {
+  // Smaller than the window vertically (13x9x3), with full-window interior rows (24x16x2), and
+  // tall enough (7x75x2) for the fused gradient pass to split rows into several bands.
+  for (const auto& [w, h, c] :
+       {std::tuple{13, 9, 3}, std::tuple{24, 16, 2}, std::tuple{7, 75, 2}}) {
     const Image<double> b = random_image<double>(w, h, c, 21);
     const Vecd x = random_image<double>(w, h, c, 22).vector();
     expect_loss_gradient("l1_loss", l1, b, x, 1e-6);
