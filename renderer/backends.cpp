@@ -4,6 +4,7 @@
 
 #if defined(GLIMPSE_WITH_CUDA)
 #include "renderer/cuda/cuda_device.h"
+#include "renderer/cuda/cuda_rasterizer.h"
 #endif
 
 namespace glimpse {
@@ -19,7 +20,7 @@ bool cuda_backend_available() {
 std::unique_ptr<Rasterizer> make_cuda_rasterizer() {
 #if defined(GLIMPSE_WITH_CUDA)
   GLIMPSE_CHECK(cuda_device_count() > 0) << "no CUDA device is available";
-  GLIMPSE_FAIL() << "the CUDA rasterizer is not implemented yet; use the CPU backend";
+  return make_cuda_rasterizer_impl();
 #else
   GLIMPSE_FAIL() << "Glimpse was built without CUDA; use the CPU backend";
 #endif

@@ -10,6 +10,7 @@
 #include "renderer/kernels/covariance.h"
 #include "renderer/kernels/projection.h"
 #include "renderer/kernels/sh.h"
+#include "renderer/kernels/splat_support.h"
 
 #include <algorithm>
 #include <bit>
@@ -32,38 +33,15 @@ Quat<T> load_quat(const std::vector<T>& v, size_t i) {
   return {v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3]};
 }
 
-// Inclusive pixel range [lo, hi] covered by centre c +- r along an axis of n pixels (pixel i has
-// centre i + 0.5). Returns false when empty.
-template <typename T>
-bool pixel_range(T c, T r, int n, int32_t& lo, int32_t& hi) {
-  const T a = c - r - T(0.5), b = c + r - T(0.5);
-  if (!(b >= T(0)) || !(a <= T(n - 1))) return false;  // also rejects NaN
-  lo = static_cast<int32_t>(std::ceil(max_value(a, T(0))));
-  hi = static_cast<int32_t>(std::floor(min_value(b, T(n - 1))));
-  return lo <= hi;
-}
-
 int sh_degree_used(int model_degree, const RenderOptions& options) {
   return std::min(model_degree, std::max(0, options.sh_degree));
 }
 
-// Pixels of row `y` (tile-local columns [lo, hi] within [lx0, lx1]) where the splat's falloff
-// exponent can be <= sigma_max: the chord of the ellipse a dx^2 + 2 b dx dy + c dy^2 <= 2 s_max,
-// widened by a hundredth of a pixel so rounding never drops a fragment the alpha test would keep.
-// Forward and backward call this with the same inputs, so they visit the same fragments.
-template <typename Splat, typename T>
+// Pixels of row `y` of a tile where the splat can reach sigma <= sigma_max (the shared kernel).
+template <typename Splat>
 [[gnu::always_inline]] inline bool row_span(const Splat& s, int y, int px0, int lx0, int lx1,
                                             int& lo, int& hi) {
-  const T dy = T(y) + T(0.5) - s.my;
-  const T disc = s.cb * s.cb * dy * dy - s.ca * (s.cc * dy * dy - T(2) * s.sigma_max);
-  if (!(disc >= T(0))) return false;
-  const T root = std::sqrt(disc), centre = -s.cb * dy;
-  const T x_lo = s.mx + (centre - root) * s.inv_ca - T(0.5) - T(0.01) - T(px0);
-  const T x_hi = s.mx + (centre + root) * s.inv_ca - T(0.5) + T(0.01) - T(px0);
-  if (!(x_hi >= T(lx0)) || !(x_lo <= T(lx1))) return false;
-  lo = std::max(lx0, static_cast<int>(std::ceil(x_lo)));
-  hi = std::min(lx1, static_cast<int>(std::floor(x_hi)));
-  return lo <= hi;
+  return splat_row_span(s.mx, s.my, s.ca, s.cb, s.cc, s.sigma_max, y, px0, lx0, lx1, lo, hi);
 }
 
 }  // namespace
@@ -106,8 +84,8 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
       const T rx = sigmas * std::sqrt(cov2d_blur.x), ry = sigmas * std::sqrt(cov2d_blur.z);
       Splat s;
       int32_t x0, x1, y0, y1;
-      if (!pixel_range(mean2d.x, rx, width_, x0, x1)) continue;
-      if (!pixel_range(mean2d.y, ry, height_, y0, y1)) continue;
+      if (!splat_pixel_range(mean2d.x, rx, width_, x0, x1)) continue;
+      if (!splat_pixel_range(mean2d.y, ry, height_, y0, y1)) continue;
       s.x0 = static_cast<int16_t>(x0), s.x1 = static_cast<int16_t>(x1);
       s.y0 = static_cast<int16_t>(y0), s.y1 = static_cast<int16_t>(y1);
       s.slot = 0;
@@ -118,7 +96,6 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
       s.r = color.x, s.g = color.y, s.b = color.z;
       s.z = p.z;
       s.sigma_max = T(0.5) * sigmas * sigmas;
-      s.inv_ca = T(1) / conic.x;
       splats_[i] = s;
       out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
       tile_count_[i] =
@@ -235,7 +212,7 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
         const I v_j = lane_const<I>(jj), v_j1 = lane_const<I>(jj + 1), v_one = lane_const<I>(1);
         for (int ly = ly0; ly <= ly1; ++ly) {
           int span_lo, span_hi;
-          if (!row_span<Splat, T>(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
+          if (!row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
           evaluations += span_hi - span_lo + 1;
           const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
@@ -424,7 +401,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           for (int l = 0; l < kGroups; ++l) acc[q][l] = V{};
         for (int ly = ly0; ly <= ly1; ++ly) {
           int span_lo, span_hi;
-          if (!row_span<Splat, T>(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
+          if (!row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
           const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
           int group = 0;

@@ -38,7 +38,6 @@ class CpuRasterizerT {
     T r, g, b;               // colour
     T z;                     // camera depth
     T sigma_max;             // support: pixels with falloff exponent sigma <= sigma_max
-    T inv_ca;                // 1 / ca, for the per-row spans
     uint32_t slot;           // first backward gradient slot (slots are per (Gaussian, tile))
     int16_t x0, y0, x1, y1;  // inclusive pixel bounding box, clipped to the image
   };

@@ -1,7 +1,5 @@
-// CUDA device queries and a projection kernel over the shared math (renderer/kernels), which
-// proves the kernels compile for the device; the full CUDA rasterizer builds on it.
+// CUDA device queries.
 #include "renderer/cuda/cuda_device.h"
-#include "renderer/cuda/project.cuh"
 
 #include <cuda_runtime.h>
 
