@@ -27,6 +27,11 @@ void GaussiansT<T>::check(const std::string& what) const {
   auto check_array = [&](const std::vector<T>& v, size_t per, const char* name) {
     GLIMPSE_CHECK(v.size() == per * n) << what << ": '" << name << "' has " << v.size()
                                        << " values, expected " << per << " x " << n;
+    // A branch-free count first (the compiler vectorises it: this runs before every render);
+    // the slow search for the culprit only when something is wrong.
+    size_t bad = 0;
+    for (size_t i = 0; i < v.size(); ++i) bad += !(v[i] - v[i] == T(0));  // NaN or infinite
+    if (bad == 0) return;
     for (size_t i = 0; i < v.size(); ++i)
       GLIMPSE_CHECK(std::isfinite(static_cast<double>(v[i])))
           << what << ": '" << name << "' of Gaussian " << i / per << " is " << v[i]

@@ -204,15 +204,19 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
         const Splat& s = splats_[tile_list_[j]];
         const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
         const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
+        const bool narrow = lx1 - lx0 < L::kWidth;  // the box fits one lane group
         const int32_t jj = static_cast<int32_t>(j);
         // Per-Gaussian constants broadcast to lanes.
         const V v_ca = lane_const<V>(s.ca), v_cb = lane_const<V>(s.cb);
         const V v_cc = lane_const<V>(s.cc), v_op = lane_const<V>(s.opacity);
+        const V v_smax = lane_const<V>(s.sigma_max);
         const V v_z = lane_const<V>(s.z);
         const I v_j = lane_const<I>(jj), v_j1 = lane_const<I>(jj + 1), v_one = lane_const<I>(1);
         for (int ly = ly0; ly <= ly1; ++ly) {
-          int span_lo, span_hi;
-          if (!row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
+          // The lane test above is the support; spans only skip lanes. Narrow splats take one
+          // group without computing the chord.
+          int span_lo = lx0, span_hi = lx1;
+          if (narrow ? false : !row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
           evaluations += span_hi - span_lo + 1;
           const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
@@ -227,9 +231,14 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
             const V trp = L::load(tr + p);
             const I dn = L::load(done + p);
             const V sigma = splat_sigma(v_ca, v_cb, v_cc, dx, dy);
-            const V a = min_value(lane_const<V>(kAlphaMax), v_op * exp_blend(-sigma));
-            const M ok = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi)) & (dn == 0) &
-                         (sigma >= T(0)) & (a >= T(kAlphaMin));
+            // Lanes outside the span get a zero falloff before any arithmetic: exp(-sigma) of a
+            // far pixel times opacity and transmittance would be subnormal, and subnormal
+            // arithmetic costs microcode assists on every lane.
+            const M in_span = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi));
+            const V gauss = in_span ? exp_blend(-sigma) : V{};
+            const V a = min_value(lane_const<V>(kAlphaMax), v_op * gauss);
+            const M ok =
+                in_span & (dn == 0) & (sigma >= T(0)) & (sigma <= v_smax) & (a >= T(kAlphaMin));
             const V t_next = trp * (T(1) - a);
             const M stop = ok & (t_next < T(kTransmittanceMin));
             const M blend = L::and_not(ok, stop);
@@ -284,14 +293,20 @@ void CpuRasterizerT<T>::forward(const GaussiansT<T>& gaussians, const CameraT<T>
   tiles_x_ = (width_ + kTileSize - 1) / kTileSize;
   tiles_y_ = (height_ + kTileSize - 1) / kTileSize;
   const size_t pixels = static_cast<size_t>(width_) * height_;
-  out.rgb = Image<T>(width_, height_, 3);
-  out.alpha = Image<T>(width_, height_, 1);
-  out.depth = Image<T>(width_, height_, 1);
-  out.median_depth = Image<T>(width_, height_, 1);
-  final_t_.assign(pixels, T(1));
-  depth_sum_.assign(pixels, T(0));
-  last_.assign(pixels, 0);
-  median_.assign(pixels, -1);
+  // Every pixel belongs to exactly one tile and the tile pass writes all of them, so buffers of
+  // the right size are reused as they are (no zero fill, no fresh pages).
+  auto reuse = [&](Image<T>& img, int channels) {
+    if (img.width() != width_ || img.height() != height_ || img.channels() != channels)
+      img = Image<T>(width_, height_, channels);
+  };
+  reuse(out.rgb, 3);
+  reuse(out.alpha, 1);
+  reuse(out.depth, 1);
+  reuse(out.median_depth, 1);
+  final_t_.resize(pixels);
+  depth_sum_.resize(pixels);
+  last_.resize(pixels);
+  median_.resize(pixels);
 
   preprocess(gaussians, camera, options, out);
   bin_tiles();
@@ -391,17 +406,21 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
         const Splat& s = splats_[gid];
         const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
         const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
+        const bool narrow = lx1 - lx0 < L::kWidth;  // the box fits one lane group
         const int32_t jj = static_cast<int32_t>(j);
         const V v_ca = lane_const<V>(s.ca), v_cb = lane_const<V>(s.cb);
         const V v_cc = lane_const<V>(s.cc), v_op = lane_const<V>(s.opacity);
+        const V v_smax = lane_const<V>(s.sigma_max);
         const V v_r = lane_const<V>(s.r), v_g = lane_const<V>(s.g), v_b = lane_const<V>(s.b);
         const V v_z = lane_const<V>(s.z);
         const I v_j = lane_const<I>(jj);
         for (int q = 0; q < kSlotSize; ++q)
           for (int l = 0; l < kGroups; ++l) acc[q][l] = V{};
         for (int ly = ly0; ly <= ly1; ++ly) {
-          int span_lo, span_hi;
-          if (!row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
+          // The lane test above is the support; spans only skip lanes. Narrow splats take one
+          // group without computing the chord.
+          int span_lo = lx0, span_hi = lx1;
+          if (narrow ? false : !row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)) continue;
           const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
           const int row = ly * kTileSize;
           int group = 0;
@@ -414,11 +433,12 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
             const V lxf = lane_const<V>(k) + L::iota();
             const V dx = lxf + lane_const<V>(T(px0) + T(0.5) - s.mx);
             const V sigma = splat_sigma(v_ca, v_cb, v_cc, dx, dy);
-            const V gauss = exp_blend(-sigma);
+            const M in_span = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi));
+            const V gauss = in_span ? exp_blend(-sigma) : V{};  // no subnormals (see forward)
             const V raw = v_op * gauss;
             const V a = min_value(lane_const<V>(kAlphaMax), raw);
-            const M ok = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi)) &
-                         (v_j < L::load(last + p)) & (sigma >= T(0)) & (a >= T(kAlphaMin));
+            const M ok = in_span & (v_j < L::load(last + p)) & (sigma >= T(0)) & (sigma <= v_smax) &
+                         (a >= T(kAlphaMin));
             const V trp = L::load(tr + p);
             const V one_minus = T(1) - a;
             const V inv_one_minus = T(1) / one_minus;      // a <= 0.99: finite
@@ -469,7 +489,14 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
   });
 
   // 2. Per Gaussian: sum its slots in tile order, chain to the 3D parameters and the pose.
-  grads.resize_like(g);
+  // Sized here, zeroed per Gaussian inside the parallel loop below (a serial zero fill of every
+  // array costs as much as the whole per-Gaussian pass).
+  grads.means.resize(g.means.size());
+  grads.log_scales.resize(g.log_scales.size());
+  grads.quats.resize(g.quats.size());
+  grads.opacity_logits.resize(g.opacity_logits.size());
+  grads.sh.resize(g.sh.size());
+  grads.means2d.resize(2 * g.size());
   const size_t n = g.size();
   const Intrinsics<T> k = intrinsics_of(camera);
   const Vec3<T> campos = camera.center();
@@ -485,7 +512,15 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
     Vec3<T> v_trans{T(0), T(0), T(0)};
     for (int64_t gi = b; gi < e; ++gi) {
       const size_t i = static_cast<size_t>(gi);
-      if (tile_count_[i] == 0) continue;
+      std::fill_n(&grads.sh[i * stride], stride, T(0));
+      if (tile_count_[i] == 0) {
+        std::fill_n(&grads.means[3 * i], 3, T(0));
+        std::fill_n(&grads.log_scales[3 * i], 3, T(0));
+        std::fill_n(&grads.quats[4 * i], 4, T(0));
+        grads.opacity_logits[i] = T(0);
+        grads.means2d[2 * i] = grads.means2d[2 * i + 1] = T(0);
+        continue;
+      }
       T sum[kSlotSize] = {};
       for (int64_t q = 0; q < tile_count_[i]; ++q) {
         const T* slot = &slot_grads_[(static_cast<int64_t>(splats_[i].slot) + q) * kSlotSize];

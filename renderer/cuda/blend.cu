@@ -114,7 +114,7 @@ __global__ void __launch_bounds__(kTilePixels)
       const float4 q = s_conic[k];
       const float dx = static_cast<float>(lx) + (dx0 - xy.x);
       const float dy = yc - xy.y;
-      const float a = splat_alpha(xy.z, q.x, q.y, q.z, dx, dy);
+      const float a = splat_alpha(xy.z, q.x, q.y, q.z, dx, dy, q.w);
       if (!(a > 0.f)) continue;  // skipped fragment (alpha < 1/255 or indefinite)
       const float t_next = tr * (1.f - a);
       if (t_next < kTransmittanceMin) {  // stop before the fragment that would cross 1e-4
@@ -267,7 +267,7 @@ __global__ void __launch_bounds__(32 * kBackwardWarps) blend_backward_kernel(
     if (j >= __float_as_int(k.z)) continue;  // at or behind the pixel's stop
     const float dx = static_cast<float>(lx) + (dx0 - xy.x);
     const float dy = static_cast<float>(py0 + ly) + 0.5f - xy.y;
-    const float a = splat_alpha(xy.z, q.x, q.y, q.z, dx, dy);
+    const float a = splat_alpha(xy.z, q.x, q.y, q.z, dx, dy, q.w);
     if (!(a > 0.f)) continue;
     if (!have_v) v = tile_v[pixel];
     const float t_i = tr;
@@ -278,7 +278,7 @@ __global__ void __launch_bounds__(32 * kBackwardWarps) blend_backward_kernel(
     float v_opacity = 0.f;
     Vec3<float> v_conic{0.f, 0.f, 0.f};
     Vec2<float> v_mean{0.f, 0.f};
-    splat_alpha_vjp(xy.z, q.x, q.y, q.z, dx, dy, v_a, v_opacity, v_conic, v_mean);
+    splat_alpha_vjp(xy.z, q.x, q.y, q.z, dx, dy, q.w, v_a, v_opacity, v_conic, v_mean);
     acc[0] += v_mean.x;
     acc[1] += v_mean.y;
     acc[2] += v_conic.x;

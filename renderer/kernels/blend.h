@@ -18,24 +18,25 @@ GLIMPSE_INLINE T splat_sigma(T ca, T cb, T cc, T dx, T dy) {
   return lane_const<T>(0.5) * (ca * dx * dx + cc * dy * dy) + cb * dx * dy;
 }
 
-// Alpha of a splat at offset (dx, dy) = pixel - mean2d. Returns 0 where the fragment is skipped
-// (sigma < 0 from a numerically indefinite conic, or alpha < 1/255).
+// Alpha of a splat at offset (dx, dy) = pixel - mean2d. Returns 0 where the fragment is skipped:
+// outside the splat's support sigma <= sigma_max (its extent ellipse), sigma < 0 (a numerically
+// indefinite conic), or alpha < 1/255.
 template <typename T>
-GLIMPSE_INLINE T splat_alpha(T opacity, T ca, T cb, T cc, T dx, T dy) {
+GLIMPSE_INLINE T splat_alpha(T opacity, T ca, T cb, T cc, T dx, T dy, T sigma_max) {
   const T sigma = splat_sigma(ca, cb, cc, dx, dy);
   const T a = min_value(T(kAlphaMax), opacity * exp_blend(-sigma));
-  return (sigma >= T(0) && a >= T(kAlphaMin)) ? a : T(0);
+  return (sigma >= T(0) && sigma <= sigma_max && a >= T(kAlphaMin)) ? a : T(0);
 }
 // VJP of splat_alpha for a blended fragment: v_o = G v_a, v_sigma = -o G v_a with G = exp(-sigma);
 // zero where alpha is clamped at 0.99 (constant there). Offsets are pixel - mean, so
 // v_mean = -v_d.
 template <typename T>
-GLIMPSE_INLINE void splat_alpha_vjp(T opacity, T ca, T cb, T cc, T dx, T dy, T v_alpha,
+GLIMPSE_INLINE void splat_alpha_vjp(T opacity, T ca, T cb, T cc, T dx, T dy, T sigma_max, T v_alpha,
                                     T& v_opacity, Vec3<T>& v_conic, Vec2<T>& v_mean2d) {
   const T sigma = splat_sigma(ca, cb, cc, dx, dy);
   const T g = exp_blend(-sigma);
   const T raw = opacity * g;
-  if (!(sigma >= T(0) && raw >= T(kAlphaMin)) || raw > T(kAlphaMax)) return;
+  if (!(sigma >= T(0) && sigma <= sigma_max && raw >= T(kAlphaMin)) || raw > T(kAlphaMax)) return;
   v_opacity += g * v_alpha;
   const T v_sigma = -raw * v_alpha;
   v_conic.x += T(0.5) * dx * dx * v_sigma;

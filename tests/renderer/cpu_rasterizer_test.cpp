@@ -29,7 +29,7 @@ RenderOutputT<double> reference_render(const GaussiansT<double>& g, const Camera
                                        const RenderOptions& opt) {
   const int n = static_cast<int>(g.size());
   const int w = cam.width, h = cam.height;
-  std::vector<double> mx(n), my(n), ca(n), cb(n), cc(n), op(n, 0), z(n), col(3 * n);
+  std::vector<double> mx(n), my(n), ca(n), cb(n), cc(n), op(n, 0), z(n), col(3 * n), smax(n);
   const Vec3<double> campos = cam.center();
   for (int i = 0; i < n; ++i) {
     const Vec3<double> m{g.means[3 * i], g.means[3 * i + 1], g.means[3 * i + 2]};
@@ -50,6 +50,8 @@ RenderOutputT<double> reference_render(const GaussiansT<double>& g, const Camera
     inverse_sym2(cb2, con);
     mx[i] = m2.x, my[i] = m2.y, ca[i] = con.x, cb[i] = con.y, cc[i] = con.z;
     op[i] = sigmoid(g.opacity_logits[i]) * comp;
+    const double k = extent_sigmas(op[i], opt.extent == ExtentMode::OpacityAware);
+    smax[i] = 0.5 * k * k;
     const Vec3<double> c =
         sh_to_color(std::min(g.sh_degree, opt.sh_degree), &g.sh[i * 3 * g.sh_coeffs()], m - campos);
     col[3 * i] = c.x, col[3 * i + 1] = c.y, col[3 * i + 2] = c.z;
@@ -69,7 +71,8 @@ RenderOutputT<double> reference_render(const GaussiansT<double>& g, const Camera
       std::vector<double> alphas, colors, depths;
       for (int i : order) {
         if (op[i] < kAlphaMin) continue;
-        alphas.push_back(splat_alpha(op[i], ca[i], cb[i], cc[i], x + 0.5 - mx[i], y + 0.5 - my[i]));
+        alphas.push_back(
+            splat_alpha(op[i], ca[i], cb[i], cc[i], x + 0.5 - mx[i], y + 0.5 - my[i], smax[i]));
         colors.insert(colors.end(), {col[3 * i], col[3 * i + 1], col[3 * i + 2]});
         depths.push_back(z[i]);
       }
@@ -91,11 +94,13 @@ double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) 
 }
 
 TEST(CpuRasterizer, MatchesBruteForceReference) {
-  for (AntiAliasing aa : {AntiAliasing::Off, AntiAliasing::MipSplatting}) {
+  for (int mode = 0; mode < 3; ++mode) {
+    const AntiAliasing aa = mode == 1 ? AntiAliasing::MipSplatting : AntiAliasing::Off;
     const auto g = random_gaussians<double>(300, 2, 7, 3.0, 70, 50);
     const auto cam = test_camera<double>(70, 50, 0.05);
     RenderOptions opt;
     opt.antialiasing = aa;
+    if (mode == 2) opt.extent = ExtentMode::ThreeSigma;
     opt.background = {0.1f, 0.2f, 0.3f};
     CpuRasterizerT<double> r(2);
     RenderOutputT<double> out;
@@ -105,8 +110,8 @@ TEST(CpuRasterizer, MatchesBruteForceReference) {
     const double d_a = max_abs_diff(out.alpha.vector(), ref.alpha.vector());
     const double d_d = max_abs_diff(out.depth.vector(), ref.depth.vector());
     std::printf(
-        "tile rasterizer vs brute force (aa=%d): max |diff| rgb %.2e alpha %.2e depth %.2e\n",
-        static_cast<int>(aa), d_rgb, d_a, d_d);
+        "tile rasterizer vs brute force (mode %d): max |diff| rgb %.2e alpha %.2e depth %.2e\n",
+        mode, d_rgb, d_a, d_d);
     EXPECT_LT(d_rgb, 1e-12);
     EXPECT_LT(d_a, 1e-12);
     EXPECT_LT(d_d, 1e-10);

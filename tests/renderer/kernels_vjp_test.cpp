@@ -284,13 +284,13 @@ TEST(KernelsVjp, SplatAlpha) {
   expect_vjp(
       "splat_alpha",
       [](const Vecd& x) {
-        return Vecd{splat_alpha(x[0], x[1], x[2], x[3], 10.5 - x[4], 7.5 - x[5])};
+        return Vecd{splat_alpha(x[0], x[1], x[2], x[3], 10.5 - x[4], 7.5 - x[5], 4.5)};
       },
       [](const Vecd& x, const Vecd& v) {
         double v_o = 0;
         V3 v_c{0, 0, 0};
         Vec2<double> v_m{0, 0};
-        splat_alpha_vjp(x[0], x[1], x[2], x[3], 10.5 - x[4], 7.5 - x[5], v[0], v_o, v_c, v_m);
+        splat_alpha_vjp(x[0], x[1], x[2], x[3], 10.5 - x[4], 7.5 - x[5], 4.5, v[0], v_o, v_c, v_m);
         return Vecd{v_o, v_c.x, v_c.y, v_c.z, v_m.x, v_m.y};
       },
       {0.8, 0.5, 0.1, 0.3, 9.7, 8.1});
