@@ -3,12 +3,16 @@
 #include "app/cli.h"
 
 #include "app/bench_render.h"
+#include "app/bench_train.h"
 #include "app/info.h"
 #include "app/render_pipeline.h"
+#include "app/train_command.h"
+#include "app/train_config.h"
 #include "core/check.h"
 #include "core/log.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <iomanip>
 #include <iostream>
@@ -87,6 +91,87 @@ int run_cli(int argc, const char* const* argv) {
   bench_cmd->add_option("--seed", bench.seed, "Synthetic scene seed")->capture_default_str();
   bench_cmd->add_option("--json", bench.json_path, "Also write the results to this JSON file");
 
+  // train: flags override the --config file, which overrides the defaults of TrainConfig.
+  const TrainConfig train_defaults;  // shown in --help
+  TrainConfig train_flags;
+  std::string train_config_path, train_device, train_strategy, train_init;
+  bool train_resume = false, train_dump_config = false;
+  CLI::App* train_cmd = app.add_subcommand(
+      "train",
+      "Reconstruct an LLFF capture with 3D Gaussian Splatting: depth or random initialisation, "
+      "training with progress, checkpoints, splat PLY output and test-view PSNR/SSIM");
+  train_cmd->add_option("dataset", train_flags.dataset,
+                        "LLFF folder (poses_bounds.npy, images_<factor>/, optional split.json)");
+  train_cmd->add_option("-o,--output", train_flags.output, "Output folder (created if missing)");
+  train_cmd->add_option("--config", train_config_path,
+                        "JSON configuration (e.g. a run's config.json); flags override it");
+  train_cmd->add_option("--device", train_device, "Rasterizer device: cpu, cuda or auto")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->default_str(train_device_name(train_defaults.device));
+  train_cmd->add_option("--iterations", train_flags.trainer.iterations, "Optimisation steps")
+      ->default_str(std::to_string(train_defaults.trainer.iterations));
+  train_cmd->add_option("--threads", train_flags.threads, "CPU threads (0: all hardware threads)")
+      ->default_str(std::to_string(train_defaults.threads));
+  train_cmd
+      ->add_option("--strategy", train_strategy,
+                   "Densification: adc (3DGS clone/split/prune), mcmc (3DGS-MCMC) or none")
+      ->check(CLI::IsMember({"adc", "mcmc", "none"}))
+      ->default_str(densify_strategy_name(train_defaults.trainer.strategy));
+  train_cmd->add_option("--seed", train_flags.trainer.seed, "Random seed")
+      ->default_str(std::to_string(train_defaults.trainer.seed));
+  train_cmd
+      ->add_option("--init", train_init,
+                   "Initial Gaussians: depth (back-projected training views) or random")
+      ->check(CLI::IsMember({"depth", "random"}))
+      ->default_str(init_method_name(train_defaults.init));
+  train_cmd
+      ->add_option("--init-stride", train_flags.init_stride,
+                   "Depth init: one Gaussian per stride x stride pixel block")
+      ->default_str(std::to_string(train_defaults.init_stride));
+  train_cmd->add_option("--factor", train_flags.factor, "LLFF downsampling factor (images_<f>/)")
+      ->default_str(std::to_string(train_defaults.factor));
+  train_cmd->add_option("--sh-degree", train_flags.trainer.sh_degree, "Final SH degree (0-3)")
+      ->default_str(std::to_string(train_defaults.trainer.sh_degree));
+  train_cmd->add_flag("--resume", train_resume,
+                      "Continue from <output>/checkpoint.bin to the configured iterations");
+  train_cmd
+      ->add_option("--save-every", train_flags.save_every,
+                   "Write point_cloud/iteration_N every N iterations (0: only the final one)")
+      ->default_str(std::to_string(train_defaults.save_every));
+  train_cmd
+      ->add_option("--checkpoint-every", train_flags.checkpoint_every,
+                   "Write checkpoint.bin every N iterations and at the end (0: never)")
+      ->default_str(std::to_string(train_defaults.checkpoint_every));
+  train_cmd
+      ->add_option("--test-every", train_flags.test_every,
+                   "Log the test-view PSNR every N iterations (0: only at the end)")
+      ->default_str(std::to_string(train_defaults.test_every));
+  train_cmd->add_flag("--dump-config", train_dump_config,
+                      "Print the resolved configuration as JSON and exit");
+
+  // bench-train
+  BenchTrainOptions bench_train;
+  CLI::App* bench_train_cmd = app.add_subcommand(
+      "bench-train",
+      "Time full training steps (render, L1 + D-SSIM, backward, Adam) of the CPU backend on a "
+      "synthetic scene: iterations per second and peak memory");
+  bench_train_cmd->add_option("--gaussians", bench_train.gaussians, "Number of Gaussians")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--width", bench_train.width, "Image width")->capture_default_str();
+  bench_train_cmd->add_option("--height", bench_train.height, "Image height")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--views", bench_train.views, "Training views")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--iterations", bench_train.iterations, "Timed training steps")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--warmup", bench_train.warmup, "Untimed steps first")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--threads", bench_train.threads, "CPU threads (0: all)")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--seed", bench_train.seed, "Synthetic scene seed")
+      ->capture_default_str();
+  bench_train_cmd->add_option("--json", bench_train.json_path, "Also write the result as JSON");
+
   // info
   CLI::App* info_cmd =
       app.add_subcommand("info", "Version, CUDA backend availability, hardware threads");
@@ -108,6 +193,58 @@ int run_cli(int argc, const char* const* argv) {
               << " dB\n"
               << "outputs in " << render.output_dir
               << ": renders/ depth/ alpha/ compare/ report.json report.md\n";
+    return 0;
+  }
+  if (train_cmd->parsed()) {
+    TrainConfig config;
+    if (!train_config_path.empty()) config = load_train_config(train_config_path);
+    // The flags given, as a JSON patch: the configuration's own reader applies them (enum names,
+    // range checks), so the command line and config files cannot disagree.
+    auto given = [&](const char* name) { return train_cmd->get_option(name)->count() > 0; };
+    nlohmann::json flags = nlohmann::json::object();
+    if (given("dataset")) flags["dataset"] = train_flags.dataset;
+    if (given("--output")) flags["output"] = train_flags.output;
+    if (given("--device")) flags["device"] = train_device;
+    if (given("--threads")) flags["threads"] = train_flags.threads;
+    if (given("--factor")) flags["factor"] = train_flags.factor;
+    if (given("--init")) flags["init"] = train_init;
+    if (given("--init-stride")) flags["init_stride"] = train_flags.init_stride;
+    if (given("--save-every")) flags["save_every"] = train_flags.save_every;
+    if (given("--checkpoint-every")) flags["checkpoint_every"] = train_flags.checkpoint_every;
+    if (given("--test-every")) flags["test_every"] = train_flags.test_every;
+    if (given("--iterations")) flags["trainer"]["iterations"] = train_flags.trainer.iterations;
+    if (given("--strategy")) flags["trainer"]["strategy"] = train_strategy;
+    if (given("--seed")) flags["trainer"]["seed"] = train_flags.trainer.seed;
+    if (given("--sh-degree")) flags["trainer"]["sh_degree"] = train_flags.trainer.sh_degree;
+    config.update_from_json(flags, "command line");
+    if (train_dump_config) {
+      std::cout << config.to_json().dump(2) << "\n";
+      return 0;
+    }
+    TrainRunOptions run;
+    run.resume = train_resume;
+    const TrainResult result = run_train(config, run);
+    std::cout << std::fixed << "trained " << result.final_iteration << " iterations ("
+              << std::setprecision(1) << result.train_seconds << " s, " << result.its_per_second
+              << " it/s on " << result.device << "), " << result.num_gaussians << " Gaussians\n";
+    if (!result.test.views.empty()) {
+      std::cout << "test PSNR " << std::setprecision(2) << result.test.mean_psnr << " dB, SSIM "
+                << std::setprecision(4) << result.test.mean_ssim << " (" << result.test.views.size()
+                << " views); train PSNR " << std::setprecision(2) << result.train.mean_psnr
+                << " dB\n";
+    } else {
+      std::cout << "no test views (no split.json); train PSNR " << std::setprecision(2)
+                << result.train.mean_psnr << " dB\n";
+    }
+    std::cout << "outputs in " << config.output << ": point_cloud/iteration_"
+              << result.final_iteration << "/point_cloud.ply test/ train/ metrics.json metrics.md"
+              << " loss_curve.png config.json cameras.json"
+              << (config.checkpoint_every > 0 ? " checkpoint.bin" : "") << "\n";
+    return 0;
+  }
+  if (bench_train_cmd->parsed()) {
+    const BenchTrainResult result = run_bench_train(bench_train);
+    std::cout << format_bench_train(bench_train, result);
     return 0;
   }
   if (bench_cmd->parsed()) {

@@ -18,12 +18,8 @@ namespace glimpse {
 namespace {
 
 // matplotlib's tab10, the colours readers of training curves are used to.
-constexpr std::array<std::array<uint8_t, 3>, 6> kPalette = {{{31, 119, 180},
-                                                             {255, 127, 14},
-                                                             {44, 160, 44},
-                                                             {214, 39, 40},
-                                                             {148, 103, 189},
-                                                             {140, 86, 75}}};
+constexpr std::array<std::array<uint8_t, 3>, 6> kPalette = {
+    {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40}, {148, 103, 189}, {140, 86, 75}}};
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 constexpr double kFontScale = 0.45;
 constexpr double kTitleScale = 0.6;
@@ -85,8 +81,10 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   const double raw = (hi - lo) / target;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   const double normalised = raw / magnitude;
-  const double step =
-      magnitude * (normalised < 1.5 ? 1.0 : normalised < 3.0 ? 2.0 : normalised < 7.0 ? 5.0 : 10.0);
+  const double step = magnitude * (normalised < 1.5   ? 1.0
+                                   : normalised < 3.0 ? 2.0
+                                   : normalised < 7.0 ? 5.0
+                                                      : 10.0);
   const double first = std::floor(lo / step + 1e-9);
   const double last = std::ceil(hi / step - 1e-9);
   std::vector<double> ticks;

@@ -11,15 +11,15 @@ namespace glimpse {
 
 // One curve: points (x[i], y[i]); non-finite points are skipped (the line breaks there).
 struct PlotSeries {
-  std::string name;                  // legend entry
-  std::vector<double> x, y;          // same length
+  std::string name;                     // legend entry
+  std::vector<double> x, y;             // same length
   std::array<uint8_t, 3> rgb{0, 0, 0};  // line colour; all zero picks the next palette colour
-  bool right_axis = false;           // scaled against the right y axis instead of the left one
-  bool markers = false;              // draw a dot at every point (sparse series, e.g. test PSNR)
+  bool right_axis = false;              // scaled against the right y axis instead of the left one
+  bool markers = false;                 // draw a dot at every point (sparse series, e.g. test PSNR)
 };
 
 struct PlotOptions {
-  int width = 960;   // canvas size in pixels
+  int width = 960;  // canvas size in pixels
   int height = 540;
   std::string left_label;   // caption above the left y axis (e.g. "loss")
   std::string right_label;  // caption above the right y axis (e.g. "PSNR (dB)")

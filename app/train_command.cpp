@@ -1,0 +1,568 @@
+// `glimpse train` (see train_command.h): validation, initialisation, the training loop with its
+// outputs, checkpoints and divergence handling, and the final evaluation.
+#include "app/train_command.h"
+
+#include "app/info.h"
+#include "app/progress.h"
+#include "app/render_pipeline.h"
+#include "core/check.h"
+#include "core/log.h"
+#include "core/timer.h"
+#include "io/atomic_file.h"
+#include "io/cameras_json.h"
+#include "io/image_io.h"
+#include "io/llff.h"
+#include "io/plot.h"
+#include "io/splat_ply.h"
+#include "optim/losses.h"
+#include "priors/init_from_depth.h"
+#include "renderer/kernels/sh.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <random>
+#include <sstream>
+
+namespace glimpse {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double kShC0 = 0.28209479177387814;  // Y_0^0: colour = C0 * dc + 0.5
+constexpr float kErrorMapMax = 0.25f;  // error heat maps: mean |error| 0 (blue) .. 0.25 (red)
+constexpr int kMaxCurvePoints = 200;   // loss curve: at most this many points, each the mean of
+constexpr int kMinCurveBucket = 10;    // at least this many iterations (one view each: smooths the
+                                       // view-to-view jumps of the per-step values)
+
+// Mean of the finite values (NaN when there are none).
+double finite_mean(const std::vector<double>& values) {
+  double sum = 0.0;
+  int count = 0;
+  for (double v : values)
+    if (std::isfinite(v)) sum += v, ++count;
+  return count > 0 ? sum / count : std::numeric_limits<double>::quiet_NaN();
+}
+
+nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
+
+// "assets/demo/" -> "demo".
+std::string scene_name(const std::string& root) {
+  fs::path p = fs::path(root);
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().string();
+}
+
+std::string png_name(const std::string& view_name) {
+  return fs::path(view_name).stem().string() + ".png";
+}
+
+// The rasterizer the configuration asks for, and the device name it runs on.
+std::unique_ptr<Rasterizer> make_rasterizer(const TrainConfig& config, std::string& device) {
+  switch (config.device) {
+    case TrainDevice::Cpu:
+      device = "cpu";
+      return make_cpu_rasterizer(config.threads);
+    case TrainDevice::Cuda: {
+      GLIMPSE_CHECK(cuda_backend_available())
+          << "train: --device cuda, but no CUDA device is available to this build (see `glimpse "
+             "info`); use --device cpu or auto";
+      try {
+        std::unique_ptr<Rasterizer> r = make_cuda_rasterizer();
+        device = "cuda";
+        return r;
+      } catch (const Error& e) {
+        throw Error("train: --device cuda: " + error_message_without_location(e.what()));
+      }
+    }
+    case TrainDevice::Auto:
+      if (cuda_backend_available()) {
+        try {
+          std::unique_ptr<Rasterizer> r = make_cuda_rasterizer();
+          device = "cuda";
+          GLIMPSE_LOG(Info) << "train: device auto -> cuda";
+          return r;
+        } catch (const Error& e) {
+          GLIMPSE_LOG(Warning) << "train: a CUDA device is present but cannot be used ("
+                               << error_message_without_location(e.what())
+                               << "); training on the CPU";
+        }
+      } else {
+        GLIMPSE_LOG(Info) << "train: device auto -> cpu (no CUDA device available)";
+      }
+      device = "cpu";
+      return make_cpu_rasterizer(config.threads);
+  }
+  GLIMPSE_FAIL() << "train: unknown device";
+  return nullptr;
+}
+
+// Creates the output folder and proves it writable with a probe file.
+void prepare_output_folder(const fs::path& out) {
+  std::error_code ec;
+  GLIMPSE_CHECK(!fs::exists(out, ec) || fs::is_directory(out, ec))
+      << "train: output path " << out.string() << " exists and is not a folder";
+  fs::create_directories(out, ec);
+  GLIMPSE_CHECK(!ec && fs::is_directory(out))
+      << "train: cannot create output folder " << out.string() << ": " << ec.message();
+  const fs::path probe = out / ".glimpse_write_probe";
+  try {
+    write_file_atomically(probe.string(), [](std::ostream& s) { s << "probe\n"; });
+  } catch (const Error& e) {
+    GLIMPSE_FAIL() << "train: output folder " << out.string()
+                   << " is not writable: " << error_message_without_location(e.what());
+  }
+  fs::remove(probe, ec);
+}
+
+void check_dataset(const Dataset& dataset, const std::string& dir) {
+  const int n = static_cast<int>(dataset.views.size());
+  GLIMPSE_CHECK(n > 0) << "train: dataset " << dir << " has no views";
+  GLIMPSE_CHECK(std::isfinite(dataset.near_depth) && std::isfinite(dataset.far_depth) &&
+                dataset.near_depth > 0.0 && dataset.far_depth > dataset.near_depth)
+      << "train: dataset " << dir << " has invalid depth bounds (near " << dataset.near_depth
+      << ", far " << dataset.far_depth << ")";
+  for (const View& view : dataset.views)
+    GLIMPSE_CHECK(view.image.width() == view.camera.width &&
+                  view.image.height() == view.camera.height && view.image.channels() == 3)
+        << "train: image " << view.image_path << " is " << view.image.width() << "x"
+        << view.image.height() << "x" << view.image.channels() << ", expected " << view.camera.width
+        << "x" << view.camera.height << " RGB";
+  for (const std::vector<int>* ids : {&dataset.train_ids, &dataset.test_ids})
+    for (int id : *ids)
+      GLIMPSE_CHECK(id >= 0 && id < n)
+          << "train: split index " << id << " out of range (" << n << " views)";
+}
+
+// Uniform double in [0, 1) from the engine's raw bits (the same on every standard library).
+double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// Mean absolute RGB error per pixel as a turbo heat map (0 blue .. kErrorMapMax red).
+Image<float> error_map(const Image<float>& render, const Image<float>& truth) {
+  Image<float> err(render.width(), render.height(), 1);
+  for (size_t p = 0; p < err.num_pixels(); ++p) {
+    float sum = 0.0f;
+    for (int c = 0; c < 3; ++c)
+      sum += std::abs(std::clamp(render.data()[3 * p + c], 0.0f, 1.0f) - truth.data()[3 * p + c]);
+    // colorize_depth paints values <= 0 black (invalid); an exact pixel is the blue end.
+    err.data()[p] = std::max(sum / 3.0f, 1e-6f);
+  }
+  return colorize_depth(err, 0.0f, kErrorMapMax);
+}
+
+Image<float> clamped(const Image<float>& image) {
+  Image<float> out = image;
+  for (float& v : out.vector()) v = std::clamp(v, 0.0f, 1.0f);
+  return out;
+}
+
+struct EvalContext {
+  const Dataset* dataset;
+  Rasterizer* rasterizer;
+  RenderOptions render;
+};
+
+// Renders the views, writes <dir>/{renders,gt,depth,error}/<stem>.png (when dir is not empty)
+// and measures PSNR and SSIM.
+SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vector<int>& ids,
+                      const fs::path& dir) {
+  SplitMetrics metrics;
+  if (!dir.empty()) {
+    for (const char* sub : {"renders", "gt", "depth", "error"}) {
+      std::error_code ec;
+      fs::create_directories(dir / sub, ec);
+      GLIMPSE_CHECK(!ec) << "train: cannot create folder " << (dir / sub).string() << ": "
+                         << ec.message();
+    }
+  }
+  RenderOutput out;
+  std::vector<double> psnrs, ssims;
+  for (int id : ids) {
+    const View& view = ctx.dataset->views[id];
+    ctx.rasterizer->forward(g, view.camera, ctx.render, out);
+    ViewMetrics m;
+    m.index = id;
+    m.name = view.name;
+    m.psnr = psnr(out.rgb, view.image);
+    const Image<float> render = clamped(out.rgb);
+    m.ssim = ssim(render, view.image);
+    if (!dir.empty()) {
+      const std::string name = png_name(view.name);
+      write_png((dir / "renders" / name).string(), render);
+      write_png((dir / "gt" / name).string(), view.image);
+      write_png((dir / "depth" / name).string(),
+                colorize_depth(out.depth, static_cast<float>(ctx.dataset->near_depth),
+                               static_cast<float>(ctx.dataset->far_depth)));
+      write_png((dir / "error" / name).string(), error_map(out.rgb, view.image));
+    }
+    psnrs.push_back(m.psnr);
+    ssims.push_back(m.ssim);
+    metrics.views.push_back(m);
+  }
+  metrics.mean_psnr = finite_mean(psnrs);
+  metrics.mean_ssim = finite_mean(ssims);
+  return metrics;
+}
+
+nlohmann::json split_json(const SplitMetrics& s) {
+  nlohmann::json views = nlohmann::json::array();
+  for (const ViewMetrics& v : s.views)
+    views.push_back({{"index", v.index},
+                     {"name", v.name},
+                     {"psnr", finite_or_null(v.psnr)},
+                     {"ssim", finite_or_null(v.ssim)}});
+  return {{"views", views},
+          {"mean", {{"psnr", finite_or_null(s.mean_psnr)}, {"ssim", finite_or_null(s.mean_ssim)}}}};
+}
+
+// Per-iteration values averaged over consecutive buckets of at least kMinCurveBucket iterations
+// (at most kMaxCurvePoints points).
+PlotSeries bucketed(const std::string& name, int first_iteration, const std::vector<double>& v,
+                    bool right_axis) {
+  PlotSeries s;
+  s.name = name;
+  s.right_axis = right_axis;
+  const size_t bucket = std::max<size_t>({1, (v.size() + kMaxCurvePoints - 1) / kMaxCurvePoints,
+                                          std::min<size_t>(v.size() / 4, kMinCurveBucket)});
+  for (size_t begin = 0; begin < v.size(); begin += bucket) {
+    const size_t end = std::min(v.size(), begin + bucket);
+    double sum = 0.0;
+    size_t count = 0;
+    for (size_t i = begin; i < end; ++i)
+      if (std::isfinite(v[i])) sum += v[i], ++count;
+    if (count == 0) continue;
+    s.x.push_back(first_iteration + 0.5 * static_cast<double>(begin + end + 1));
+    s.y.push_back(sum / static_cast<double>(count));
+  }
+  return s;
+}
+
+}  // namespace
+
+Gaussians random_frustum_init(const std::vector<View>& views, double near, double far, int count,
+                              float opacity, uint64_t seed, int sh_degree) {
+  GLIMPSE_CHECK(!views.empty()) << "random init: no views";
+  GLIMPSE_CHECK(count >= 1) << "random init: count must be >= 1, got " << count;
+  GLIMPSE_CHECK(std::isfinite(near) && std::isfinite(far) && near > 0 && far > near)
+      << "random init: need 0 < near < far, got " << near << ", " << far;
+  GLIMPSE_CHECK(opacity > 0.0f && opacity < 1.0f)
+      << "random init: opacity must be in (0, 1), got " << opacity;
+  GLIMPSE_CHECK(sh_degree >= 0 && sh_degree <= kMaxShDegree)
+      << "random init: SH degree must be in 0.." << kMaxShDegree << ", got " << sh_degree;
+  double pixels = 0.0;
+  for (const View& v : views) {
+    GLIMPSE_CHECK(v.image.width() == v.camera.width && v.image.height() == v.camera.height &&
+                  v.image.channels() == 3)
+        << "random init: view " << v.name << " needs a loaded RGB image of its camera's size";
+    pixels += static_cast<double>(v.camera.width) * v.camera.height;
+  }
+  // Each Gaussian covers about this many pixels of the views' screens together.
+  const double side_pixels = std::sqrt(pixels / count);
+  std::mt19937_64 rng(seed);
+  Gaussians g;
+  g.sh_degree = sh_degree;
+  g.resize(static_cast<size_t>(count));
+  const int k_count = g.sh_coeffs();
+  const float logit = std::log(opacity / (1.0f - opacity));
+  std::fill(g.sh.begin(), g.sh.end(), 0.0f);
+  for (int i = 0; i < count; ++i) {
+    const View& view = views[rng() % views.size()];
+    const Camera& cam = view.camera;
+    const double u = uniform01(rng) * cam.width, v = uniform01(rng) * cam.height;
+    const double disparity = 1.0 / far + uniform01(rng) * (1.0 / near - 1.0 / far);
+    const double z = 1.0 / disparity;
+    const Vec3<double> p_in_cam{(u - cam.cx) / cam.fx * z, (v - cam.cy) / cam.fy * z, z};
+    const Vec3<double> p_in_world = mul_transposed(cam.rotation, p_in_cam - cam.translation);
+    const int px = std::min(static_cast<int>(u), cam.width - 1);
+    const int py = std::min(static_cast<int>(v), cam.height - 1);
+    const float log_sigma =
+        static_cast<float>(std::log(side_pixels * z / std::sqrt(cam.fx * cam.fy)));
+    for (int c = 0; c < 3; ++c) {
+      g.means[3 * i + c] = static_cast<float>(p_in_world[c]);
+      g.log_scales[3 * i + c] = log_sigma;
+      g.sh[static_cast<size_t>(i) * k_count * 3 + c] =
+          static_cast<float>((view.image.at(px, py, c) - 0.5) / kShC0);
+    }
+    g.quats[4 * i + 0] = 1.0f;
+    g.quats[4 * i + 1] = g.quats[4 * i + 2] = g.quats[4 * i + 3] = 0.0f;
+    g.opacity_logits[i] = logit;
+  }
+  g.check("random init");
+  return g;
+}
+
+nlohmann::json TrainResult::to_json() const {
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& [iteration, value] : test_psnr_history)
+    history.push_back({{"iteration", iteration}, {"psnr", finite_or_null(value)}});
+  return {
+      {"command", "train"},
+      {"build", build_info_json()},
+      {"device", device},
+      {"rasterizer", rasterizer},
+      {"dataset", {{"root", dataset_root}, {"format", "llff"}, {"num_views", num_dataset_views}}},
+      {"iterations", final_iteration},
+      {"start_iteration", start_iteration},
+      {"initial_gaussians", num_initial_gaussians},
+      {"num_gaussians", num_gaussians},
+      {"train_seconds", train_seconds},
+      {"wall_seconds", wall_seconds},
+      {"iterations_per_second", finite_or_null(its_per_second)},
+      {"test", split_json(test)},
+      {"train", split_json(train)},
+      {"test_psnr_history", history},
+      {"point_cloud", ply_path},
+      {"config", config.to_json()}};
+}
+
+std::string TrainResult::to_markdown() const {
+  std::ostringstream md;
+  md << std::fixed;
+  md << "# glimpse train report\n\n";
+  md << "- dataset: `" << dataset_root << "` (LLFF, " << num_dataset_views << " views, factor "
+     << config.factor << ")\n";
+  md << "- initialisation: " << init_method_name(config.init) << ", " << num_initial_gaussians
+     << " Gaussians\n";
+  md << "- training: iterations " << start_iteration << " to " << final_iteration << " on "
+     << rasterizer << ", strategy " << densify_strategy_name(config.trainer.strategy) << ", "
+     << std::setprecision(1) << train_seconds << " s (" << std::setprecision(2) << its_per_second
+     << " it/s)\n";
+  md << "- final model: " << num_gaussians << " Gaussians, SH degree " << config.trainer.sh_degree
+     << ", `" << ply_path << "`\n";
+  md << "- wall time: " << std::setprecision(1) << wall_seconds << " s\n\n";
+  md << "| split | view | PSNR (dB) | SSIM |\n|---|---|---:|---:|\n";
+  for (const auto& [label, split] : {std::pair<const char*, const SplitMetrics*>{"test", &test},
+                                     std::pair<const char*, const SplitMetrics*>{"train", &train}})
+    for (const ViewMetrics& v : split->views)
+      md << "| " << label << " | " << v.name << " | " << std::setprecision(2) << v.psnr << " | "
+         << std::setprecision(4) << v.ssim << " |\n";
+  md << "\n";
+  if (!test.views.empty())
+    md << "Test mean: PSNR " << std::setprecision(2) << test.mean_psnr << " dB, SSIM "
+       << std::setprecision(4) << test.mean_ssim << " (" << test.views.size() << " views).\n";
+  md << "Train mean: PSNR " << std::setprecision(2) << train.mean_psnr << " dB, SSIM "
+     << std::setprecision(4) << train.mean_ssim << " (" << train.views.size() << " views).\n";
+  return md.str();
+}
+
+TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
+  const Timer wall;
+  config.check();
+  TrainResult result;
+  result.config = config;
+  const fs::path out(config.output);
+  const fs::path checkpoint_path = out / "checkpoint.bin";
+
+  // [SECTION] validation: nothing is written until every input has been checked ---------------
+  std::string device;
+  std::unique_ptr<Rasterizer> rasterizer = make_rasterizer(config, device);
+  result.device = device;
+  result.rasterizer = rasterizer->name();
+  GLIMPSE_CHECK(fs::exists(config.dataset))
+      << "train: dataset folder " << config.dataset << " does not exist";
+  GLIMPSE_CHECK(fs::is_directory(config.dataset))
+      << "train: dataset path " << config.dataset << " is not a folder";
+  GLIMPSE_CHECK(!run.resume || fs::is_regular_file(checkpoint_path))
+      << "train: --resume, but there is no checkpoint " << checkpoint_path.string()
+      << " (train without --resume first)";
+
+  LlffOptions llff;
+  llff.factor = config.factor;
+  const Dataset dataset = read_llff(config.dataset, llff);
+  check_dataset(dataset, config.dataset);
+  const int n = static_cast<int>(dataset.views.size());
+  std::vector<int> train_ids = dataset.train_ids;
+  if (train_ids.empty())
+    for (int i = 0; i < n; ++i) train_ids.push_back(i);
+  const std::vector<int> test_ids = dataset.test_ids;
+  result.dataset_root = dataset.root.empty() ? config.dataset : dataset.root;
+  result.num_dataset_views = n;
+  std::vector<View> train_views;
+  for (int id : train_ids) train_views.push_back(dataset.views[id]);
+
+  prepare_output_folder(out);
+
+  // [SECTION] initialisation ------------------------------------------------------------------
+  Gaussians init;
+  if (config.init == InitMethod::Depth) {
+    const double depth = 2.0 / (1.0 / dataset.near_depth + 1.0 / dataset.far_depth);
+    std::vector<Image<float>> depths;
+    for (const View& v : train_views)
+      depths.push_back(constant_depth(v.camera.width, v.camera.height, static_cast<float>(depth)));
+    DepthInitOptions depth_init;
+    depth_init.stride = config.init_stride;
+    depth_init.opacity = config.init_opacity;
+    depth_init.scale_factor = config.init_scale;
+    init = init_from_depth(train_views, depths, depth_init, config.trainer.sh_degree);
+    GLIMPSE_LOG(Info) << "train: " << init.size() << " Gaussians back-projected from "
+                      << train_views.size() << " training view(s) at depth " << depth
+                      << " (harmonic mean of the bounds " << dataset.near_depth << ", "
+                      << dataset.far_depth << "), stride " << config.init_stride;
+  } else {
+    init =
+        random_frustum_init(train_views, dataset.near_depth, dataset.far_depth, config.random_count,
+                            config.init_opacity, config.trainer.seed, config.trainer.sh_degree);
+    GLIMPSE_LOG(Info) << "train: " << init.size() << " random Gaussians in the frustums of "
+                      << train_views.size() << " training view(s)";
+  }
+  result.num_initial_gaussians = static_cast<int64_t>(init.size());
+  Trainer trainer(std::move(train_views), std::move(init), config.trainer, std::move(rasterizer));
+
+  if (run.resume) {
+    std::ifstream in(checkpoint_path, std::ios::binary);
+    GLIMPSE_CHECK(in.good()) << "train: cannot open " << checkpoint_path.string();
+    const std::string metadata = trainer.load_checkpoint(in, checkpoint_path.string());
+    nlohmann::json saved;
+    try {
+      saved = nlohmann::json::parse(metadata);
+    } catch (const nlohmann::json::exception& e) {
+      GLIMPSE_FAIL() << "train: " << checkpoint_path.string()
+                     << " carries no readable configuration (" << e.what() << ")";
+    }
+    TrainConfig saved_config;
+    saved_config.update_from_json(saved, checkpoint_path.string() + " (its configuration)");
+    const std::string differences =
+        describe_config_differences(saved_config.resume_key(), config.resume_key());
+    GLIMPSE_CHECK(differences.empty())
+        << "train: cannot resume from " << checkpoint_path.string()
+        << ": it was written with a different configuration (checkpoint vs now: " << differences
+        << "); resume with --config " << (out / "config.json").string()
+        << " or train without --resume";
+    GLIMPSE_LOG(Info) << "train: resumed from " << checkpoint_path.string() << " at iteration "
+                      << trainer.iteration() << " (" << trainer.gaussians().size() << " Gaussians)";
+  }
+  result.start_iteration = trainer.iteration();
+  if (run.prepare) run.prepare(trainer);
+
+  // [SECTION] outputs before training ---------------------------------------------------------
+  save_train_config((out / "config.json").string(), config);
+  write_cameras_json((out / "cameras.json").string(), dataset.views);
+
+  // [SECTION] training ------------------------------------------------------------------------
+  const int total = config.trainer.iterations;
+  const std::string metadata = config.to_json().dump();
+  int last_checkpoint = run.resume ? trainer.iteration() : -1;
+  auto save_checkpoint = [&] {
+    write_file_atomically(checkpoint_path.string(),
+                          [&](std::ostream& s) { trainer.save_checkpoint(s, metadata); });
+    last_checkpoint = trainer.iteration();
+  };
+  auto save_ply = [&] {
+    const fs::path dir = out / "point_cloud" / ("iteration_" + std::to_string(trainer.iteration()));
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    GLIMPSE_CHECK(!ec) << "train: cannot create folder " << dir.string() << ": " << ec.message();
+    result.ply_path = (dir / "point_cloud.ply").string();
+    write_splat_ply(result.ply_path, trainer.gaussians());
+  };
+  EvalContext eval{&dataset, &trainer.rasterizer(), config.trainer.render};
+  eval.render.sh_degree = config.trainer.sh_degree;
+  eval.render.background = config.trainer.background;
+
+  ProgressOptions progress_options;
+  progress_options.interactive = run.progress == ProgressMode::Interactive ||
+                                 (run.progress == ProgressMode::Auto && stderr_is_terminal());
+  GLIMPSE_LOG(Info) << "train: iterations " << trainer.iteration() << " -> " << total << " on "
+                    << result.rasterizer << ", " << train_ids.size() << " training and "
+                    << test_ids.size() << " test view(s), strategy "
+                    << densify_strategy_name(config.trainer.strategy) << ", outputs in "
+                    << out.string();
+  TrainProgress progress(trainer.iteration(), total, progress_options, std::cerr);
+  std::vector<double> losses, train_psnrs;
+  const int first_iteration = trainer.iteration();
+  double train_seconds = 0.0;
+  try {
+    while (trainer.iteration() < total) {
+      const Timer step_timer;
+      const StepStats stats = trainer.step();
+      train_seconds += step_timer.seconds();
+      losses.push_back(stats.loss);
+      train_psnrs.push_back(stats.psnr);
+      progress.update(stats);
+      const int it = stats.iteration;
+      if (it == total) break;
+      if (config.save_every > 0 && it % config.save_every == 0) save_ply();
+      if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) save_checkpoint();
+      if (config.test_every > 0 && it % config.test_every == 0 && !test_ids.empty()) {
+        eval.render.sh_degree = trainer.active_sh_degree();
+        const SplitMetrics m = evaluate(eval, trainer.gaussians(), test_ids, {});
+        result.test_psnr_history.emplace_back(it, m.mean_psnr);
+        std::ostringstream line;
+        line << "train: iteration " << it << ": test PSNR " << std::fixed << std::setprecision(2)
+             << m.mean_psnr << " dB, SSIM " << std::setprecision(4) << m.mean_ssim;
+        progress.log(LogLevel::Info, line.str());
+      }
+    }
+  } catch (const DivergenceError& e) {
+    progress.finish();
+    GLIMPSE_LOG(Error) << "train: diverged at iteration " << e.iteration()
+                       << " in parameter group '" << e.group() << "'";
+    std::ostringstream kept;
+    if (last_checkpoint >= 0)
+      kept << "; the last checkpoint " << checkpoint_path.string() << " (iteration "
+           << last_checkpoint << ") is kept";
+    else
+      kept << "; no checkpoint had been written";
+    throw DivergenceError(error_message_without_location(e.what()) + kept.str(), e.iteration(),
+                          e.group());
+  }
+  progress.finish();
+  result.final_iteration = trainer.iteration();
+  result.train_seconds = train_seconds;
+  result.its_per_second =
+      train_seconds > 0 ? (result.final_iteration - first_iteration) / train_seconds : 0.0;
+  if (result.final_iteration == first_iteration) {
+    GLIMPSE_LOG(Info) << "train: the checkpoint is already at iteration " << first_iteration
+                      << " (configured: " << total << "); nothing to train";
+  }
+  save_ply();
+  if (config.checkpoint_every > 0 && last_checkpoint != trainer.iteration()) save_checkpoint();
+
+  // [SECTION] evaluation and reports ----------------------------------------------------------
+  result.num_gaussians = static_cast<int64_t>(trainer.gaussians().size());
+  eval.render.sh_degree = config.trainer.sh_degree;
+  result.test = evaluate(eval, trainer.gaussians(), test_ids, out / "test");
+  result.train = evaluate(eval, trainer.gaussians(), train_ids, out / "train");
+  if (!result.test.views.empty()) {
+    GLIMPSE_LOG(Info) << "train: test PSNR " << std::fixed << std::setprecision(2)
+                      << result.test.mean_psnr << " dB, SSIM " << std::setprecision(4)
+                      << result.test.mean_ssim << " over " << result.test.views.size()
+                      << " view(s)";
+  }
+
+  if (!losses.empty()) {
+    std::vector<PlotSeries> series = {
+        bucketed("training loss", first_iteration, losses, false),
+        bucketed("training-view PSNR (dB)", first_iteration, train_psnrs, true)};
+    if (!result.test_psnr_history.empty() || !result.test.views.empty()) {
+      PlotSeries test;
+      test.name = "test PSNR (dB)";
+      test.right_axis = true;
+      test.markers = true;
+      for (const auto& [it, value] : result.test_psnr_history) {
+        test.x.push_back(it);
+        test.y.push_back(value);
+      }
+      test.x.push_back(result.final_iteration);
+      test.y.push_back(result.test.mean_psnr);
+      series.push_back(test);
+    }
+    PlotOptions plot;
+    plot.left_label = "loss";
+    plot.right_label = "PSNR (dB)";
+    write_line_plot_png((out / "loss_curve.png").string(), series,
+                        "glimpse train: " + scene_name(result.dataset_root), "iteration", plot);
+  }
+  result.wall_seconds = wall.seconds();
+  const std::string md = result.to_markdown();
+  write_file_atomically((out / "metrics.md").string(), [&](std::ostream& s) { s << md; });
+  const std::string json = result.to_json().dump(2) + "\n";
+  write_file_atomically((out / "metrics.json").string(), [&](std::ostream& s) { s << json; });
+  return result;
+}
+
+}  // namespace glimpse

@@ -1,0 +1,87 @@
+// `glimpse train`: reconstructs an LLFF capture with 3D Gaussian Splatting (Kerbl et al. 2023)
+// from depth back-projected or random Gaussians, with progress display, checkpoints and resume,
+// splat PLY output in the reference layout, and test-view evaluation (PSNR, SSIM, images, plot).
+#pragma once
+
+#include "app/train_config.h"
+#include "optim/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace glimpse {
+
+// How progress is shown while training.
+enum class ProgressMode {
+  Auto,         // a line redrawn in place when stderr is a terminal, else log lines
+  Interactive,  // always the in-place line
+  Logged,       // always log lines (every 10% of the run, at most one per 2 s)
+};
+
+// What a run does besides its configuration (not saved in config.json).
+struct TrainRunOptions {
+  bool resume = false;  // continue from <output>/checkpoint.bin (its configuration must match)
+  ProgressMode progress = ProgressMode::Auto;
+  // Called once the trainer exists (after a resumed checkpoint is loaded, before the first
+  // step), e.g. to add loss terms.
+  std::function<void(Trainer&)> prepare;
+};
+
+// Quality of one rendered view against its image.
+struct ViewMetrics {
+  int index = 0;     // index into the dataset's views
+  std::string name;  // image file name
+  double psnr = 0;   // dB, render clamped to [0, 1] (+inf when exact)
+  double ssim = 0;   // mean SSIM (3DGS's 11x11 Gaussian window)
+};
+
+struct SplitMetrics {
+  std::vector<ViewMetrics> views;
+  double mean_psnr = 0;  // over the finite values (NaN when there are no views)
+  double mean_ssim = 0;
+};
+
+struct TrainResult {
+  TrainConfig config;      // resolved configuration
+  std::string device;      // "cpu" or "cuda": where the rasterizer ran
+  std::string rasterizer;  // the backend's name
+  std::string dataset_root;
+  int num_dataset_views = 0;
+  int64_t num_initial_gaussians = 0;
+  int start_iteration = 0;  // 0, or the iteration of the resumed checkpoint
+  int final_iteration = 0;
+  int64_t num_gaussians = 0;  // after training
+  double train_seconds = 0;   // optimisation steps only
+  double wall_seconds = 0;    // the whole command
+  double its_per_second = 0;  // (final - start) / train_seconds
+  SplitMetrics test, train;
+  std::vector<std::pair<int, double>> test_psnr_history;  // (iteration, mean test PSNR)
+  std::string ply_path;                                   // the final point cloud
+
+  nlohmann::json to_json() const;
+  std::string to_markdown() const;
+};
+
+// Runs the command. Validates the configuration, device, dataset, output folder and (with
+// resume) the checkpoint before writing anything; then writes, under config.output:
+//   config.json, cameras.json                    before the first step
+//   point_cloud/iteration_<N>/point_cloud.ply    every save_every iterations and at the end
+//   checkpoint.bin                               every checkpoint_every iterations and at the end
+//   test/ and train/ {renders,gt,depth,error}/<stem>.png, loss_curve.png, metrics.md,
+//   metrics.json (last)                          after the final step
+// Every file is written atomically. A DivergenceError is rethrown after logging, with the state
+// of the last checkpoint in its message; nothing is written after it.
+TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run = {});
+
+// `count` Gaussians at uniformly random pixels of randomly chosen training views, at depths
+// uniform in disparity between `near` and `far`, coloured from the pixel, isotropic with a
+// footprint that tiles the images (std dev = depth / f * sqrt(pixels per Gaussian)), identity
+// rotation, the given opacity. Deterministic for a seed on every platform.
+Gaussians random_frustum_init(const std::vector<View>& views, double near, double far, int count,
+                              float opacity, uint64_t seed, int sh_degree);
+
+}  // namespace glimpse

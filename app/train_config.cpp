@@ -1,0 +1,445 @@
+// TrainConfig checks and its JSON form (see train_config.h). One field list, visit_fields(),
+// drives both directions, so the writer and the reader cannot drift apart.
+#include "app/train_config.h"
+
+#include "app/cli.h"
+#include "core/check.h"
+#include "io/atomic_file.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+namespace glimpse {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::pair<const char*, TrainDevice> kDeviceNames[] = {
+    {"auto", TrainDevice::Auto}, {"cpu", TrainDevice::Cpu}, {"cuda", TrainDevice::Cuda}};
+constexpr std::pair<const char*, InitMethod> kInitNames[] = {{"depth", InitMethod::Depth},
+                                                             {"random", InitMethod::Random}};
+constexpr std::pair<const char*, DensifyStrategy> kStrategyNames[] = {
+    {"adc", DensifyStrategy::AdaptiveDensityControl},
+    {"mcmc", DensifyStrategy::Mcmc},
+    {"none", DensifyStrategy::None}};
+constexpr std::pair<const char*, ExtentMode> kExtentNames[] = {
+    {"three_sigma", ExtentMode::ThreeSigma}, {"opacity_aware", ExtentMode::OpacityAware}};
+constexpr std::pair<const char*, AntiAliasing> kAntiAliasingNames[] = {
+    {"off", AntiAliasing::Off}, {"mip", AntiAliasing::MipSplatting}};
+
+template <typename E, size_t N>
+const char* name_of(const std::pair<const char*, E> (&names)[N], E value) {
+  for (const auto& [name, v] : names)
+    if (v == value) return name;
+  return "?";
+}
+
+template <typename E, size_t N>
+std::string choices(const std::pair<const char*, E> (&names)[N]) {
+  std::string out;
+  for (size_t i = 0; i < N; ++i) {
+    if (i > 0) out += i + 1 == N ? " or " : ", ";
+    out += '"';
+    out += names[i].first;
+    out += '"';
+  }
+  return out;
+}
+
+// The float's shortest decimal form as a double ("0.00016", not "0.00015999999595806003"):
+// parsing it back and rounding to float gives the same float.
+double shortest_double(float v) {
+  if (!std::isfinite(v)) return static_cast<double>(v);
+  char buffer[64];
+  const auto end = std::to_chars(buffer, buffer + sizeof(buffer), v).ptr;
+  double d = 0.0;
+  std::from_chars(buffer, end, d);
+  return d;
+}
+
+// Visits every configurable field as v(key, field), nested groups as v.object(key, fn).
+template <typename Visitor>
+void visit_fields(TrainConfig& c, Visitor& v) {
+  v("dataset", c.dataset);
+  v("output", c.output);
+  v("device", c.device);
+  v("threads", c.threads);
+  v("factor", c.factor);
+  v("init", c.init);
+  v("init_stride", c.init_stride);
+  v("init_opacity", c.init_opacity);
+  v("init_scale", c.init_scale);
+  v("random_count", c.random_count);
+  v("save_every", c.save_every);
+  v("checkpoint_every", c.checkpoint_every);
+  v("test_every", c.test_every);
+  TrainerOptions& t = c.trainer;
+  v.object("trainer", [&] {
+    v("iterations", t.iterations);
+    v("dssim_lambda", t.dssim_lambda);
+    v.object("lr", [&] {
+      v("means_initial", t.lr.means_initial);
+      v("means_final", t.lr.means_final);
+      v("means_max_steps", t.lr.means_max_steps);
+      v("sh_dc", t.lr.sh_dc);
+      v("sh_rest", t.lr.sh_rest);
+      v("opacity", t.lr.opacity);
+      v("scales", t.lr.scales);
+      v("quats", t.lr.quats);
+    });
+    v.object("adam", [&] {
+      v("beta1", t.adam.beta1);
+      v("beta2", t.adam.beta2);
+      v("eps", t.adam.eps);
+    });
+    v("visible_adam", t.visible_adam);
+    v("strategy", t.strategy);
+    v.object("adc", [&] {
+      v("start_iteration", t.adc.start_iteration);
+      v("stop_iteration", t.adc.stop_iteration);
+      v("every", t.adc.every);
+      v("grad_threshold", t.adc.grad_threshold);
+      v("percent_dense", t.adc.percent_dense);
+      v("prune_opacity", t.adc.prune_opacity);
+      v("opacity_reset_every", t.adc.opacity_reset_every);
+      v("max_screen_radius", t.adc.max_screen_radius);
+      v("max_world_scale", t.adc.max_world_scale);
+      v("max_gaussians", t.adc.max_gaussians);
+    });
+    v.object("mcmc", [&] {
+      v("cap_max", t.mcmc.cap_max);
+      v("start_iteration", t.mcmc.start_iteration);
+      v("stop_iteration", t.mcmc.stop_iteration);
+      v("every", t.mcmc.every);
+      v("min_opacity", t.mcmc.min_opacity);
+      v("growth", t.mcmc.growth);
+      v("noise_lr", t.mcmc.noise_lr);
+      v("opacity_reg", t.mcmc.opacity_reg);
+      v("scale_reg", t.mcmc.scale_reg);
+    });
+    v("sh_degree", t.sh_degree);
+    v("sh_increase_every", t.sh_increase_every);
+    v("random_background", t.random_background);
+    v("background", t.background);
+    v.object("render", [&] {
+      v("near_plane", t.render.near_plane);
+      v("far_plane", t.render.far_plane);
+      v("extent", t.render.extent);
+      v("antialiasing", t.render.antialiasing);
+      v("blur", t.render.blur);
+    });
+    v("seed", t.seed);
+  });
+}
+
+// [SECTION] writing
+// --------------------------------------------------------------------------------
+
+Json encode(const std::string& v) { return v; }
+Json encode(int v) { return v; }
+Json encode(uint64_t v) { return v; }
+Json encode(bool v) { return v; }
+Json encode(double v) { return v; }
+Json encode(float v) { return shortest_double(v); }
+Json encode(const Vec3<float>& v) {
+  return Json::array({shortest_double(v.x), shortest_double(v.y), shortest_double(v.z)});
+}
+Json encode(TrainDevice v) { return name_of(kDeviceNames, v); }
+Json encode(InitMethod v) { return name_of(kInitNames, v); }
+Json encode(DensifyStrategy v) { return name_of(kStrategyNames, v); }
+Json encode(ExtentMode v) { return name_of(kExtentNames, v); }
+Json encode(AntiAliasing v) { return name_of(kAntiAliasingNames, v); }
+
+class JsonWriter {
+ public:
+  template <typename T>
+  void operator()(const char* key, T& value) {
+    (*stack_.back())[key] = encode(value);
+  }
+  template <typename F>
+  void object(const char* key, F&& fill) {
+    Json& child = ((*stack_.back())[key] = Json::object());
+    stack_.push_back(&child);
+    fill();
+    stack_.pop_back();
+  }
+  Json& result() { return root_; }
+
+ private:
+  Json root_ = Json::object();
+  std::vector<Json*> stack_{&root_};
+};
+
+// [SECTION] reading
+// --------------------------------------------------------------------------------
+
+// Reads the keys present in a JSON object into the fields, rejecting unknown keys and wrong
+// types with the file and the full key ("trainer.lr.means_initial") in the message.
+class JsonReader {
+ public:
+  JsonReader(const Json& root, std::string what) : what_(std::move(what)) {
+    GLIMPSE_CHECK(root.is_object())
+        << what_ << ": the configuration must be a JSON object, got " << root.type_name();
+    frames_.push_back({&root, "", {}});
+  }
+
+  template <typename T>
+  void operator()(const char* key, T& value) {
+    Frame& f = frames_.back();
+    f.known.insert(key);
+    const auto it = f.json->find(key);
+    if (it != f.json->end()) decode(*it, value, f.prefix + key);
+  }
+
+  template <typename F>
+  void object(const char* key, F&& read) {
+    Frame& f = frames_.back();
+    f.known.insert(key);
+    const auto it = f.json->find(key);
+    if (it == f.json->end()) return;
+    const std::string full = f.prefix + key;
+    GLIMPSE_CHECK(it->is_object())
+        << what_ << ": key '" << full << "' must be an object, got " << it->type_name();
+    frames_.push_back({&*it, full + ".", {}});
+    read();
+    reject_unknown_keys();
+    frames_.pop_back();
+  }
+
+  // Call after the visit: the top level's unknown keys.
+  void finish() { reject_unknown_keys(); }
+
+ private:
+  struct Frame {
+    const Json* json;
+    std::string prefix;  // "trainer.lr."
+    std::set<std::string> known;
+  };
+
+  void reject_unknown_keys() const {
+    const Frame& f = frames_.back();
+    for (const auto& item : f.json->items()) {
+      if (f.known.count(item.key()) > 0) continue;
+      std::string valid;
+      for (const std::string& k : f.known) valid += (valid.empty() ? "" : ", ") + k;
+      GLIMPSE_FAIL() << what_ << ": unknown key '" << f.prefix << item.key()
+                     << "' (valid keys here: " << valid << ")";
+    }
+  }
+
+  [[noreturn]] void wrong_type(const std::string& key, const Json& j, const char* expected) const {
+    GLIMPSE_FAIL() << what_ << ": key '" << key << "' must be " << expected << ", got " << j.dump();
+    std::abort();  // unreachable: GLIMPSE_FAIL throws
+  }
+
+  void decode(const Json& j, std::string& v, const std::string& key) const {
+    if (!j.is_string()) wrong_type(key, j, "a string");
+    v = j.get<std::string>();
+  }
+  void decode(const Json& j, bool& v, const std::string& key) const {
+    if (!j.is_boolean()) wrong_type(key, j, "true or false");
+    v = j.get<bool>();
+  }
+  void decode(const Json& j, int& v, const std::string& key) const {
+    if (!j.is_number_integer()) wrong_type(key, j, "an integer");
+    if (j.is_number_unsigned()) {
+      const uint64_t u = j.get<uint64_t>();
+      if (u > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+        wrong_type(key, j, "an integer that fits 32 bits");
+      v = static_cast<int>(u);
+      return;
+    }
+    const int64_t i = j.get<int64_t>();
+    if (i < std::numeric_limits<int>::min() || i > std::numeric_limits<int>::max())
+      wrong_type(key, j, "an integer that fits 32 bits");
+    v = static_cast<int>(i);
+  }
+  void decode(const Json& j, uint64_t& v, const std::string& key) const {
+    if (!j.is_number_integer() || (!j.is_number_unsigned() && j.get<int64_t>() < 0))
+      wrong_type(key, j, "a non-negative integer");
+    v = j.get<uint64_t>();
+  }
+  void decode(const Json& j, double& v, const std::string& key) const {
+    if (!j.is_number()) wrong_type(key, j, "a number");
+    v = j.get<double>();
+  }
+  void decode(const Json& j, float& v, const std::string& key) const {
+    if (!j.is_number()) wrong_type(key, j, "a number");
+    const double d = j.get<double>();
+    if (std::abs(d) > static_cast<double>(std::numeric_limits<float>::max()))
+      wrong_type(key, j, "a number within the 32-bit float range");
+    v = static_cast<float>(d);
+  }
+  void decode(const Json& j, Vec3<float>& v, const std::string& key) const {
+    if (!j.is_array() || j.size() != 3) wrong_type(key, j, "an array of 3 numbers");
+    for (int c = 0; c < 3; ++c) decode(j[c], v[c], key + "[" + std::to_string(c) + "]");
+  }
+  template <typename E, size_t N>
+  void decode_enum(const Json& j, E& v, const std::string& key,
+                   const std::pair<const char*, E> (&names)[N]) const {
+    const std::string expected = "one of " + choices(names);
+    if (!j.is_string()) wrong_type(key, j, expected.c_str());
+    for (const auto& [name, value] : names)
+      if (j.get<std::string>() == name) {
+        v = value;
+        return;
+      }
+    wrong_type(key, j, expected.c_str());
+  }
+  void decode(const Json& j, TrainDevice& v, const std::string& key) const {
+    decode_enum(j, v, key, kDeviceNames);
+  }
+  void decode(const Json& j, InitMethod& v, const std::string& key) const {
+    decode_enum(j, v, key, kInitNames);
+  }
+  void decode(const Json& j, DensifyStrategy& v, const std::string& key) const {
+    decode_enum(j, v, key, kStrategyNames);
+  }
+  void decode(const Json& j, ExtentMode& v, const std::string& key) const {
+    decode_enum(j, v, key, kExtentNames);
+  }
+  void decode(const Json& j, AntiAliasing& v, const std::string& key) const {
+    decode_enum(j, v, key, kAntiAliasingNames);
+  }
+
+  std::string what_;
+  std::vector<Frame> frames_;
+};
+
+// "a.b.c" -> value for every leaf.
+void flatten(const Json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
+  if (j.is_object()) {
+    for (const auto& item : j.items())
+      flatten(item.value(), prefix.empty() ? item.key() : prefix + "." + item.key(), out);
+    return;
+  }
+  out[prefix] = j.dump();
+}
+
+}  // namespace
+
+const char* train_device_name(TrainDevice device) { return name_of(kDeviceNames, device); }
+const char* init_method_name(InitMethod method) { return name_of(kInitNames, method); }
+const char* densify_strategy_name(DensifyStrategy strategy) {
+  return name_of(kStrategyNames, strategy);
+}
+const char* extent_mode_name(ExtentMode mode) { return name_of(kExtentNames, mode); }
+const char* antialiasing_mode_name(AntiAliasing mode) { return name_of(kAntiAliasingNames, mode); }
+
+TrainerOptions sparse_view_trainer_defaults() {
+  TrainerOptions t;
+  t.strategy = DensifyStrategy::None;
+  t.lr.means_initial = 3.2e-2f;
+  t.lr.means_final = 3.2e-4f;
+  return t;
+}
+
+void TrainConfig::check(bool require_paths) const {
+  GLIMPSE_CHECK(!require_paths || !dataset.empty()) << "train: no dataset folder given";
+  GLIMPSE_CHECK(!require_paths || !output.empty()) << "train: no output folder given (-o)";
+  GLIMPSE_CHECK(threads >= 0) << "train: threads must be >= 0 (0 = all hardware threads), got "
+                              << threads;
+  GLIMPSE_CHECK(factor >= 1) << "train: factor must be >= 1, got " << factor;
+  GLIMPSE_CHECK(init_stride >= 1) << "train: init_stride must be >= 1, got " << init_stride;
+  GLIMPSE_CHECK(init_opacity > 0.0f && init_opacity < 1.0f)
+      << "train: init_opacity must be in (0, 1), got " << init_opacity;
+  GLIMPSE_CHECK(std::isfinite(init_scale) && init_scale > 0.0f)
+      << "train: init_scale must be positive and finite, got " << init_scale;
+  GLIMPSE_CHECK(random_count >= 1) << "train: random_count must be >= 1, got " << random_count;
+  GLIMPSE_CHECK(save_every >= 0)
+      << "train: save_every must be >= 0 (0 = only the final model), got " << save_every;
+  GLIMPSE_CHECK(checkpoint_every >= 0)
+      << "train: checkpoint_every must be >= 0 (0 = no checkpoints), got " << checkpoint_every;
+  GLIMPSE_CHECK(test_every >= 0) << "train: test_every must be >= 0 (0 = only at the end), got "
+                                 << test_every;
+  try {
+    trainer.check();
+  } catch (const Error& e) {
+    throw Error("train: " + user_error_message(e.what()));
+  }
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  TrainConfig copy = *this;
+  JsonWriter writer;
+  visit_fields(copy, writer);
+  return std::move(writer.result());
+}
+
+void TrainConfig::update_from_json(const nlohmann::json& json, const std::string& what) {
+  TrainConfig updated = *this;
+  JsonReader reader(json, what);
+  visit_fields(updated, reader);
+  reader.finish();
+  // Out-of-range values: the checks of the structs, with the file named.
+  try {
+    updated.check(false);
+  } catch (const Error& e) {
+    throw Error(what + ": " + user_error_message(e.what()));
+  }
+  *this = std::move(updated);
+}
+
+nlohmann::json TrainConfig::resume_key() const {
+  nlohmann::json key = to_json();
+  for (const char* k :
+       {"dataset", "output", "device", "threads", "save_every", "checkpoint_every", "test_every"})
+    key.erase(k);
+  key["trainer"].erase("iterations");
+  return key;
+}
+
+TrainConfig load_train_config(const std::string& path, const TrainConfig& base) {
+  std::error_code ec;
+  GLIMPSE_CHECK(std::filesystem::is_regular_file(path, ec))
+      << "cannot read configuration " << path << ": file does not exist";
+  std::ifstream in(path, std::ios::binary);
+  GLIMPSE_CHECK(in.good()) << "cannot read configuration " << path << ": cannot open the file";
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    GLIMPSE_FAIL() << path << ": not valid JSON (" << e.what() << ")";
+  }
+  TrainConfig config = base;
+  config.update_from_json(json, path);
+  return config;
+}
+
+void save_train_config(const std::string& path, const TrainConfig& config) {
+  const std::string text = config.to_json().dump(2) + "\n";
+  write_file_atomically(path, [&](std::ostream& out) { out << text; });
+}
+
+std::string describe_config_differences(const nlohmann::json& expected,
+                                        const nlohmann::json& actual) {
+  std::map<std::string, std::string> a, b;
+  flatten(expected, "", a);
+  flatten(actual, "", b);
+  std::set<std::string> keys;
+  for (const auto& [k, v] : a) keys.insert(k);
+  for (const auto& [k, v] : b) keys.insert(k);
+  std::ostringstream out;
+  int listed = 0;
+  for (const std::string& k : keys) {
+    const auto ia = a.find(k), ib = b.find(k);
+    const std::string va = ia == a.end() ? "(absent)" : ia->second;
+    const std::string vb = ib == b.end() ? "(absent)" : ib->second;
+    if (va == vb) continue;
+    if (listed++ > 0) out << "; ";
+    out << k << ": " << va << " vs " << vb;
+  }
+  return out.str();
+}
+
+}  // namespace glimpse

@@ -1,0 +1,344 @@
+// TrainConfig's JSON form: an exact round trip of every field, partial files, unknown keys, wrong
+// types and out-of-range values rejected with the file and the key named.
+#include "app/train_config.h"
+
+#include "core/check.h"
+#include "tests/app/temp_dir.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace glimpse {
+namespace {
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+// Bit-exact float comparison (distinguishes what == would not: -0.0f, NaN payloads).
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
+
+#define EXPECT_SAME_FLOAT(a, b) EXPECT_TRUE(same_bits(a, b)) << #a << " = " << (a) << " vs " << (b)
+
+// Every field, listed independently of the implementation's field list.
+void expect_same(const TrainConfig& a, const TrainConfig& b) {
+  EXPECT_EQ(a.dataset, b.dataset);
+  EXPECT_EQ(a.output, b.output);
+  EXPECT_EQ(a.device, b.device);
+  EXPECT_EQ(a.threads, b.threads);
+  EXPECT_EQ(a.factor, b.factor);
+  EXPECT_EQ(a.init, b.init);
+  EXPECT_EQ(a.init_stride, b.init_stride);
+  EXPECT_SAME_FLOAT(a.init_opacity, b.init_opacity);
+  EXPECT_SAME_FLOAT(a.init_scale, b.init_scale);
+  EXPECT_EQ(a.random_count, b.random_count);
+  EXPECT_EQ(a.save_every, b.save_every);
+  EXPECT_EQ(a.checkpoint_every, b.checkpoint_every);
+  EXPECT_EQ(a.test_every, b.test_every);
+  const TrainerOptions &t = a.trainer, &u = b.trainer;
+  EXPECT_EQ(t.iterations, u.iterations);
+  EXPECT_EQ(t.dssim_lambda, u.dssim_lambda);
+  EXPECT_SAME_FLOAT(t.lr.means_initial, u.lr.means_initial);
+  EXPECT_SAME_FLOAT(t.lr.means_final, u.lr.means_final);
+  EXPECT_EQ(t.lr.means_max_steps, u.lr.means_max_steps);
+  EXPECT_SAME_FLOAT(t.lr.sh_dc, u.lr.sh_dc);
+  EXPECT_SAME_FLOAT(t.lr.sh_rest, u.lr.sh_rest);
+  EXPECT_SAME_FLOAT(t.lr.opacity, u.lr.opacity);
+  EXPECT_SAME_FLOAT(t.lr.scales, u.lr.scales);
+  EXPECT_SAME_FLOAT(t.lr.quats, u.lr.quats);
+  EXPECT_SAME_FLOAT(t.adam.beta1, u.adam.beta1);
+  EXPECT_SAME_FLOAT(t.adam.beta2, u.adam.beta2);
+  EXPECT_SAME_FLOAT(t.adam.eps, u.adam.eps);
+  EXPECT_EQ(t.visible_adam, u.visible_adam);
+  EXPECT_EQ(t.strategy, u.strategy);
+  EXPECT_EQ(t.adc.start_iteration, u.adc.start_iteration);
+  EXPECT_EQ(t.adc.stop_iteration, u.adc.stop_iteration);
+  EXPECT_EQ(t.adc.every, u.adc.every);
+  EXPECT_SAME_FLOAT(t.adc.grad_threshold, u.adc.grad_threshold);
+  EXPECT_SAME_FLOAT(t.adc.percent_dense, u.adc.percent_dense);
+  EXPECT_SAME_FLOAT(t.adc.prune_opacity, u.adc.prune_opacity);
+  EXPECT_EQ(t.adc.opacity_reset_every, u.adc.opacity_reset_every);
+  EXPECT_SAME_FLOAT(t.adc.max_screen_radius, u.adc.max_screen_radius);
+  EXPECT_SAME_FLOAT(t.adc.max_world_scale, u.adc.max_world_scale);
+  EXPECT_EQ(t.adc.max_gaussians, u.adc.max_gaussians);
+  EXPECT_EQ(t.mcmc.cap_max, u.mcmc.cap_max);
+  EXPECT_EQ(t.mcmc.start_iteration, u.mcmc.start_iteration);
+  EXPECT_EQ(t.mcmc.stop_iteration, u.mcmc.stop_iteration);
+  EXPECT_EQ(t.mcmc.every, u.mcmc.every);
+  EXPECT_SAME_FLOAT(t.mcmc.min_opacity, u.mcmc.min_opacity);
+  EXPECT_SAME_FLOAT(t.mcmc.growth, u.mcmc.growth);
+  EXPECT_SAME_FLOAT(t.mcmc.noise_lr, u.mcmc.noise_lr);
+  EXPECT_SAME_FLOAT(t.mcmc.opacity_reg, u.mcmc.opacity_reg);
+  EXPECT_SAME_FLOAT(t.mcmc.scale_reg, u.mcmc.scale_reg);
+  EXPECT_EQ(t.sh_degree, u.sh_degree);
+  EXPECT_EQ(t.sh_increase_every, u.sh_increase_every);
+  EXPECT_EQ(t.random_background, u.random_background);
+  for (int c = 0; c < 3; ++c) EXPECT_SAME_FLOAT(t.background[c], u.background[c]);
+  EXPECT_SAME_FLOAT(t.render.near_plane, u.render.near_plane);
+  EXPECT_SAME_FLOAT(t.render.far_plane, u.render.far_plane);
+  EXPECT_EQ(t.render.extent, u.render.extent);
+  EXPECT_EQ(t.render.antialiasing, u.render.antialiasing);
+  EXPECT_SAME_FLOAT(t.render.blur, u.render.blur);
+  EXPECT_EQ(t.seed, u.seed);
+}
+
+// A configuration where every field differs from its default, with floats that have no short
+// decimal form.
+TrainConfig non_default() {
+  TrainConfig c;
+  c.dataset = "data/fern";
+  c.output = "out/fern \"quoted\"";
+  c.device = TrainDevice::Cpu;
+  c.threads = 3;
+  c.factor = 4;
+  c.init = InitMethod::Random;
+  c.init_stride = 7;
+  c.init_opacity = 0.123456789f;
+  c.init_scale = 1.0f / 3.0f;
+  c.random_count = 12345;
+  c.save_every = 250;
+  c.checkpoint_every = 333;
+  c.test_every = 111;
+  TrainerOptions& t = c.trainer;
+  t.iterations = 4321;
+  t.dssim_lambda = 0.1 + 0.2;  // 0.30000000000000004
+  t.lr.means_initial = 1.7e-4f / 3.0f;
+  t.lr.means_final = 2.3e-7f;
+  t.lr.means_max_steps = 9999;
+  t.lr.sh_dc = 0.0031f;
+  t.lr.sh_rest = 0.0031f / 20.0f;
+  t.lr.opacity = 0.07f;
+  t.lr.scales = 0.0049f;
+  t.lr.quats = 0.0011f;
+  t.adam.beta1 = 0.85f;
+  t.adam.beta2 = 0.9995f;
+  t.adam.eps = 1e-12f;
+  t.visible_adam = true;
+  t.strategy = DensifyStrategy::Mcmc;
+  t.adc.start_iteration = 600;
+  t.adc.stop_iteration = 12000;
+  t.adc.every = 150;
+  t.adc.grad_threshold = 1.9e-4f;
+  t.adc.percent_dense = 0.02f;
+  t.adc.prune_opacity = 0.006f;
+  t.adc.opacity_reset_every = 2500;
+  t.adc.max_screen_radius = 25.5f;
+  t.adc.max_world_scale = 0.15f;
+  t.adc.max_gaussians = 200000;
+  t.mcmc.cap_max = 123456;
+  t.mcmc.start_iteration = 400;
+  t.mcmc.stop_iteration = 20000;
+  t.mcmc.every = 90;
+  t.mcmc.min_opacity = 0.004f;
+  t.mcmc.growth = 0.06f;
+  t.mcmc.noise_lr = 4.5e5f;
+  t.mcmc.opacity_reg = 0.02f;
+  t.mcmc.scale_reg = 0.03f;
+  t.sh_degree = 2;
+  t.sh_increase_every = 700;
+  t.random_background = true;
+  t.background = {0.1f, 0.2f, 1.0f / 7.0f};
+  t.render.near_plane = 0.02f;
+  t.render.far_plane = 500.0f;
+  t.render.extent = ExtentMode::ThreeSigma;
+  t.render.antialiasing = AntiAliasing::MipSplatting;
+  t.render.blur = 0.25f;
+  t.seed = 18446744073709551557ull;  // largest 64-bit prime: needs the unsigned path
+  return c;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string load_error(const Json& json, const std::string& what = "cfg.json") {
+  return error_of([&] {
+    TrainConfig c;
+    c.update_from_json(json, what);
+  });
+}
+
+#define EXPECT_HAS(text, part) \
+  EXPECT_NE((text).find(part), std::string::npos) << "'" << (text) << "' lacks '" << (part) << "'"
+
+TEST(TrainConfig, DefaultsAreValid) {
+  TrainConfig c;
+  EXPECT_NO_THROW(c.check(false));
+  EXPECT_NE(error_of([&] { c.check(); }).find("no dataset"), std::string::npos);
+  c.dataset = "d";
+  c.output = "o";
+  EXPECT_NO_THROW(c.check());
+  // The trainer defaults are the 3DGS reference's but for the two sparse-view changes.
+  TrainerOptions reference;
+  EXPECT_EQ(c.trainer.strategy, DensifyStrategy::None);
+  EXPECT_FLOAT_EQ(c.trainer.lr.means_initial, 200 * reference.lr.means_initial);
+  EXPECT_FLOAT_EQ(c.trainer.lr.means_final, 200 * reference.lr.means_final);
+  reference.strategy = c.trainer.strategy;
+  reference.lr.means_initial = c.trainer.lr.means_initial;
+  reference.lr.means_final = c.trainer.lr.means_final;
+  TrainConfig with_reference = c;
+  with_reference.trainer = reference;
+  EXPECT_EQ(with_reference.to_json(), c.to_json());
+}
+
+TEST(TrainConfig, NonDefaultRoundTripIsExact) {
+  const TrainConfig original = non_default();
+  ASSERT_NO_THROW(original.check());
+  // Through text, as config.json is written and read.
+  const std::string text = original.to_json().dump(2);
+  TrainConfig loaded;
+  loaded.update_from_json(Json::parse(text), "memory");
+  expect_same(original, loaded);
+  EXPECT_EQ(loaded.to_json(), original.to_json());
+
+  // The nested layout and the enum spellings.
+  const Json j = original.to_json();
+  EXPECT_EQ(j["device"], "cpu");
+  EXPECT_EQ(j["init"], "random");
+  EXPECT_EQ(j["trainer"]["strategy"], "mcmc");
+  EXPECT_EQ(j["trainer"]["render"]["extent"], "three_sigma");
+  EXPECT_EQ(j["trainer"]["render"]["antialiasing"], "mip");
+  EXPECT_EQ(j["trainer"]["seed"].get<uint64_t>(), 18446744073709551557ull);
+  for (const char* group : {"lr", "adam", "adc", "mcmc", "render"})
+    EXPECT_TRUE(j["trainer"][group].is_object()) << group;
+  EXPECT_EQ(j["trainer"]["adc"].size(), 10u);
+  EXPECT_EQ(j["trainer"]["mcmc"].size(), 9u);
+  EXPECT_EQ(j["trainer"]["lr"].size(), 8u);
+}
+
+TEST(TrainConfig, DefaultEnumNamesAndShortFloats) {
+  const Json j = TrainConfig{}.to_json();
+  EXPECT_EQ(j["device"], "auto");
+  EXPECT_EQ(j["init"], "depth");
+  EXPECT_EQ(j["trainer"]["strategy"], "none");
+  EXPECT_EQ(j["trainer"]["render"]["extent"], "opacity_aware");
+  EXPECT_EQ(j["trainer"]["render"]["antialiasing"], "off");
+  // Floats are written in their shortest form, not as the double nearest to the float.
+  EXPECT_EQ(j["trainer"]["lr"]["means_initial"].dump(), "0.032");
+  EXPECT_EQ(j["trainer"]["lr"]["sh_rest"].dump(), "0.000125");
+  EXPECT_EQ(j["trainer"]["adam"]["eps"].dump(), "1e-15");
+  TrainConfig back;
+  back.update_from_json(j, "defaults");
+  expect_same(TrainConfig{}, back);
+}
+
+TEST(TrainConfig, PartialJsonChangesOnlyItsKeys) {
+  TrainConfig base;
+  base.threads = 5;
+  TrainConfig c = base;
+  c.update_from_json(
+      Json::parse(R"({"trainer": {"iterations": 123, "lr": {"opacity": 0.01}}, "init": "random"})"),
+      "partial.json");
+  EXPECT_EQ(c.trainer.iterations, 123);
+  EXPECT_EQ(c.trainer.lr.opacity, 0.01f);
+  EXPECT_EQ(c.init, InitMethod::Random);
+  // Everything else as before.
+  EXPECT_EQ(c.threads, 5);
+  EXPECT_EQ(c.trainer.lr.sh_dc, TrainConfig{}.trainer.lr.sh_dc);
+  EXPECT_EQ(c.trainer.adc.every, TrainConfig{}.trainer.adc.every);
+  c.trainer.iterations = base.trainer.iterations;
+  c.trainer.lr.opacity = base.trainer.lr.opacity;
+  c.init = base.init;
+  expect_same(base, c);
+}
+
+TEST(TrainConfig, UnknownKeysNameTheKeyAndTheFile) {
+  std::string e = load_error(Json::parse(R"({"iteratoins": 5})"), "/cfg/run.json");
+  EXPECT_HAS(e, "/cfg/run.json");
+  EXPECT_HAS(e, "unknown key 'iteratoins'");
+  e = load_error(Json::parse(R"({"trainer": {"lr": {"mean_initial": 1e-4}}})"), "x.json");
+  EXPECT_HAS(e, "x.json");
+  EXPECT_HAS(e, "unknown key 'trainer.lr.mean_initial'");
+  EXPECT_HAS(e, "means_initial");  // the valid keys are listed
+  // render.sh_degree is set by the trainer every step: not a configuration key.
+  e = load_error(Json::parse(R"({"trainer": {"render": {"sh_degree": 1}}})"));
+  EXPECT_HAS(e, "unknown key 'trainer.render.sh_degree'");
+}
+
+TEST(TrainConfig, WrongTypesAndBadValuesAreRejected) {
+  std::string e = load_error(Json::parse(R"({"threads": "two"})"), "t.json");
+  EXPECT_HAS(e, "t.json");
+  EXPECT_HAS(e, "key 'threads' must be an integer");
+  e = load_error(Json::parse(R"({"trainer": {"iterations": 1.5}})"));
+  EXPECT_HAS(e, "key 'trainer.iterations' must be an integer");
+  e = load_error(Json::parse(R"({"trainer": {"strategy": "magic"}})"));
+  EXPECT_HAS(e, "key 'trainer.strategy' must be one of \"adc\", \"mcmc\" or \"none\"");
+  e = load_error(Json::parse(R"({"trainer": {"lr": 0.1}})"));
+  EXPECT_HAS(e, "key 'trainer.lr' must be an object");
+  e = load_error(Json::parse(R"({"trainer": {"background": [0, 1]}})"));
+  EXPECT_HAS(e, "key 'trainer.background' must be an array of 3 numbers");
+  e = load_error(Json::parse(R"({"trainer": {"seed": -1}})"));
+  EXPECT_HAS(e, "key 'trainer.seed' must be a non-negative integer");
+  e = load_error(Json::parse(R"({"trainer": {"lr": {"opacity": 1e300}}})"));
+  EXPECT_HAS(e, "32-bit float range");
+  e = load_error(Json::parse(R"([1, 2])"), "arr.json");
+  EXPECT_HAS(e, "arr.json: the configuration must be a JSON object");
+
+  // Out of range: the structs' checks, with the file named.
+  e = load_error(Json::parse(R"({"threads": -1})"), "range.json");
+  EXPECT_HAS(e, "range.json: train: threads must be >= 0");
+  e = load_error(Json::parse(R"({"trainer": {"dssim_lambda": 2}})"), "range.json");
+  EXPECT_HAS(e, "range.json");
+  EXPECT_HAS(e, "dssim_lambda must be in [0, 1]");
+  e = load_error(Json::parse(R"({"trainer": {"render": {"near_plane": 5, "far_plane": 1}}})"));
+  EXPECT_NE(e, "");
+  e = load_error(Json::parse(R"({"init_opacity": 1.0})"));
+  EXPECT_HAS(e, "init_opacity must be in (0, 1)");
+  // A failed load changes nothing.
+  TrainConfig c;
+  c.threads = 4;
+  EXPECT_THROW(c.update_from_json(Json::parse(R"({"threads": 2, "factor": 0})"), "f.json"), Error);
+  EXPECT_EQ(c.threads, 4);
+}
+
+TEST(TrainConfig, FilesSaveAndLoad) {
+  glimpse::testing::TempDir tmp;
+  const std::string path = (tmp.path() / "config.json").string();
+  const TrainConfig original = non_default();
+  save_train_config(path, original);
+  expect_same(original, load_train_config(path));
+
+  std::string e = error_of([&] { load_train_config((tmp.path() / "missing.json").string()); });
+  EXPECT_HAS(e, "missing.json: file does not exist");
+  { std::ofstream(tmp.path() / "broken.json") << "{\"threads\": 2,"; }
+  e = error_of([&] { load_train_config((tmp.path() / "broken.json").string()); });
+  EXPECT_HAS(e, "broken.json: not valid JSON");
+  // The base supplies what the file does not say.
+  { std::ofstream(tmp.path() / "small.json") << R"({"threads": 2})"; }
+  TrainConfig base;
+  base.factor = 2;
+  const TrainConfig c = load_train_config((tmp.path() / "small.json").string(), base);
+  EXPECT_EQ(c.threads, 2);
+  EXPECT_EQ(c.factor, 2);
+}
+
+TEST(TrainConfig, ResumeKeyIgnoresWhereAndHowOftenButNotTheModel) {
+  TrainConfig a = non_default();
+  TrainConfig b = a;
+  b.output = "elsewhere";
+  b.dataset = "/abs/data/fern";
+  b.threads = 1;
+  b.device = TrainDevice::Auto;
+  b.trainer.iterations = 99999;
+  b.save_every = 1;
+  b.checkpoint_every = 2;
+  b.test_every = 3;
+  EXPECT_EQ(a.resume_key(), b.resume_key());
+  EXPECT_EQ(describe_config_differences(a.resume_key(), b.resume_key()), "");
+  b.trainer.lr.opacity = 0.5f;
+  b.init_stride = 2;
+  const std::string diff = describe_config_differences(a.resume_key(), b.resume_key());
+  EXPECT_HAS(diff, "trainer.lr.opacity: 0.07 vs 0.5");
+  EXPECT_HAS(diff, "init_stride: 7 vs 2");
+}
+
+}  // namespace
+}  // namespace glimpse
