@@ -184,14 +184,14 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
 
   pool_.parallel_for(tiles, 1, [&](int64_t tb, int64_t te, int) {
     alignas(64) T tr[kTilePixels], cr[kTilePixels], cg[kTilePixels], cbl[kTilePixels];
-    alignas(64) T ds[kTilePixels], med[kTilePixels];
+    alignas(64) T ds[kTilePixels];
     alignas(64) int32_t last[kTilePixels], med_idx[kTilePixels], done[kTilePixels];
     for (int64_t tile = tb; tile < te; ++tile) {
       const int px0 = static_cast<int>(tile % tiles_x_) * kTileSize;
       const int py0 = static_cast<int>(tile / tiles_x_) * kTileSize;
       for (int p = 0; p < kTilePixels; ++p) {
         const int x = px0 + p % kTileSize, y = py0 + p / kTileSize;
-        tr[p] = T(1), cr[p] = cg[p] = cbl[p] = ds[p] = med[p] = T(0);
+        tr[p] = T(1), cr[p] = cg[p] = cbl[p] = ds[p] = T(0);
         last[p] = 0, med_idx[p] = -1;
         done[p] = (x < width_ && y < height_) ? 0 : 1;
       }
@@ -210,7 +210,6 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
         const V v_ca = lane_const<V>(s.ca), v_cb = lane_const<V>(s.cb);
         const V v_cc = lane_const<V>(s.cc), v_op = lane_const<V>(s.opacity);
         const V v_smax = lane_const<V>(s.sigma_max);
-        const V v_z = lane_const<V>(s.z);
         const I v_j = lane_const<I>(jj), v_j1 = lane_const<I>(jj + 1), v_one = lane_const<I>(1);
         for (int ly = ly0; ly <= ly1; ++ly) {
           // The lane test above is the support; spans only skip lanes. Narrow splats take one
@@ -248,7 +247,6 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
             L::store(cbl + p, L::load(cbl + p) + w * s.b);
             L::store(ds + p, L::load(ds + p) + w * s.z);
             const M crosses = blend & (trp > T(0.5)) & (t_next <= T(0.5));
-            L::store(med + p, crosses ? v_z : L::load(med + p));
             L::store(med_idx + p, crosses ? v_j : L::load(med_idx + p));
             L::store(tr + p, blend ? t_next : trp);
             L::store(last + p, blend ? v_j1 : L::load(last + p));
@@ -272,7 +270,8 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
         const T alpha = T(1) - tr[p];
         out.alpha.data()[pix] = alpha;
         out.depth.data()[pix] = alpha > T(kDepthAlphaMin) ? ds[p] / alpha : T(0);
-        out.median_depth.data()[pix] = med[p];
+        // Median depth: z of the fragment where transmittance crossed 0.5 (0: never).
+        out.median_depth.data()[pix] = med_idx[p] >= 0 ? splats_[tile_list_[med_idx[p]]].z : T(0);
         final_t_[pix] = tr[p];
         depth_sum_[pix] = ds[p];
         last_[pix] = last[p];
