@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/timer.h"
+#include "eval/metrics.h"
 #include "io/atomic_file.h"
 #include "io/image_io.h"
 #include "io/llff.h"
@@ -97,22 +98,13 @@ nlohmann::json RenderPipelineOptions::to_json() const {
           {"antialiased", antialiased}};
 }
 
-double psnr(const Image<float>& image, const Image<float>& reference) {
-  GLIMPSE_CHECK(image.width() == reference.width() && image.height() == reference.height() &&
-                image.channels() == reference.channels())
-      << "psnr: image is " << image.width() << "x" << image.height() << "x" << image.channels()
-      << " but the reference is " << reference.width() << "x" << reference.height() << "x"
-      << reference.channels();
-  GLIMPSE_CHECK(!image.empty()) << "psnr: empty images";
-  double sum = 0.0;
-  for (size_t i = 0; i < image.size(); ++i) {
-    const double d =
-        std::clamp(image.data()[i], 0.0f, 1.0f) - std::clamp(reference.data()[i], 0.0f, 1.0f);
-    sum += d * d;
-  }
-  const double mse = sum / static_cast<double>(image.size());
-  if (mse == 0.0) return std::numeric_limits<double>::infinity();
-  return -10.0 * std::log10(mse);
+double psnr_clamped(const Image<float>& image, const Image<float>& reference) {
+  auto clamped = [](const Image<float>& in) {
+    Image<float> out = in;
+    for (float& v : out.vector()) v = std::clamp(v, 0.0f, 1.0f);
+    return out;
+  };
+  return psnr(clamped(image), clamped(reference));
 }
 
 nlohmann::json RenderReport::to_json() const {
@@ -282,7 +274,7 @@ RenderReport run_render_pipeline(const RenderPipelineOptions& options,
     v.index = id;
     v.name = view.name;
     v.split = split[id];
-    v.psnr = psnr(rendered.rgb, view.image);
+    v.psnr = psnr_clamped(rendered.rgb, view.image);
     v.num_visible = rendered.num_visible;
     v.num_evaluations = rendered.num_evaluations;
 

@@ -80,8 +80,9 @@ using RenderProgress = std::function<void(int, int, const ViewReport&)>;
 RenderReport run_render_pipeline(const RenderPipelineOptions& options,
                                  const RenderProgress& progress = {});
 
-// PSNR in dB of `image` against `reference` over all channels, values clamped to [0, 1] (the
-// range of the stored 8-bit images); +inf when they are equal. Shapes must match.
-double psnr(const Image<float>& image, const Image<float>& reference);
+// PSNR in dB (eval/metrics.h psnr) of `image` against `reference` with both clamped to [0, 1]
+// first, as the 3DGS evaluation clamps renders (the range of the stored 8-bit images); +inf when
+// equal.
+double psnr_clamped(const Image<float>& image, const Image<float>& reference);
 
 }  // namespace glimpse

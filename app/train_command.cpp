@@ -187,7 +187,7 @@ SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vec
     ViewMetrics m;
     m.index = id;
     m.name = view.name;
-    m.psnr = psnr(out.rgb, view.image);
+    m.psnr = psnr_clamped(out.rgb, view.image);
     const Image<float> render = clamped(out.rgb);
     m.ssim = ssim(render, view.image);
     if (!dir.empty()) {

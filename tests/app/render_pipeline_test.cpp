@@ -38,11 +38,11 @@ std::string error_of(const RenderPipelineOptions& options) {
 
 TEST(Psnr, KnownValues) {
   Image<float> a(4, 2, 3, 0.5f), b(4, 2, 3, 0.6f);
-  EXPECT_NEAR(psnr(a, b), 20.0, 1e-4);  // mse 0.01
-  EXPECT_TRUE(std::isinf(psnr(a, a)));
+  EXPECT_NEAR(psnr_clamped(a, b), 20.0, 1e-4);  // mse 0.01
+  EXPECT_TRUE(std::isinf(psnr_clamped(a, a)));
   Image<float> over(4, 2, 3, 1.7f), one(4, 2, 3, 1.0f);
-  EXPECT_TRUE(std::isinf(psnr(over, one)));  // clamped to [0, 1] like the stored images
-  EXPECT_THROW(psnr(a, Image<float>(2, 4, 3)), Error);
+  EXPECT_TRUE(std::isinf(psnr_clamped(over, one)));  // clamped to [0, 1] like the stored images
+  EXPECT_THROW(psnr_clamped(a, Image<float>(2, 4, 3)), Error);
 }
 
 TEST(RenderPipeline, OptionsNameWhatIsWrong) {
@@ -111,8 +111,9 @@ TEST(RenderPipeline, RendersTheDemoAndWritesEveryOutput) {
     const Image<float> gt = read_image_rgb((demo_dir() / "images_8" / v.name).string());
     const Image<float> written =
         read_image_rgb((fs::path(options.output_dir) / "renders" / (stem + ".png")).string());
-    EXPECT_NEAR(psnr(written, gt), v.psnr, 0.1) << v.name;
-    EXPECT_GT(v.psnr, psnr(Image<float>(gt.width(), gt.height(), 3, 0.0f), gt) + 3.0) << v.name;
+    EXPECT_NEAR(psnr_clamped(written, gt), v.psnr, 0.1) << v.name;
+    EXPECT_GT(v.psnr, psnr_clamped(Image<float>(gt.width(), gt.height(), 3, 0.0f), gt) + 3.0)
+        << v.name;
     const Image<float> compare =
         read_image_rgb((fs::path(options.output_dir) / "compare" / (stem + ".png")).string());
     EXPECT_EQ(compare.width(), 2 * gt.width());
