@@ -12,6 +12,7 @@ packages=(
   libopencv-dev
   libcli11-dev
   nlohmann-json3-dev
+  zlib1g-dev
   libspdlog-dev
   libgtest-dev
   libbenchmark-dev
