@@ -101,7 +101,7 @@ int run_cli(int argc, const char* const* argv) {
       "Reconstruct an LLFF capture with 3D Gaussian Splatting: depth or random initialisation, "
       "training with progress, checkpoints, splat PLY output and test-view PSNR/SSIM");
   train_cmd->add_option("dataset", train_flags.dataset,
-                        "LLFF folder (poses_bounds.npy, images_<factor>/, optional split.json)");
+                        "Dataset folder: LLFF, COLMAP (sparse/0), DTU or transforms.json");
   train_cmd->add_option("-o,--output", train_flags.output, "Output folder (created if missing)");
   train_cmd->add_option("--config", train_config_path,
                         "JSON configuration (e.g. a run's config.json); flags override it");
@@ -130,6 +130,10 @@ int run_cli(int argc, const char* const* argv) {
       ->default_str(std::to_string(train_defaults.init_stride));
   train_cmd->add_option("--factor", train_flags.factor, "LLFF downsampling factor (images_<f>/)")
       ->default_str(std::to_string(train_defaults.factor));
+  train_cmd
+      ->add_option("--format", train_flags.format,
+                   "Dataset layout: auto (detected), llff, colmap, dtu or transforms")
+      ->default_str(train_defaults.format);
   train_cmd->add_option("--sh-degree", train_flags.trainer.sh_degree, "Final SH degree (0-3)")
       ->default_str(std::to_string(train_defaults.trainer.sh_degree));
   train_cmd->add_flag("--resume", train_resume,
@@ -207,6 +211,7 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--device")) flags["device"] = train_device;
     if (given("--threads")) flags["threads"] = train_flags.threads;
     if (given("--factor")) flags["factor"] = train_flags.factor;
+    if (given("--format")) flags["format"] = train_flags.format;
     if (given("--init")) flags["init"] = train_init;
     if (given("--init-stride")) flags["init_stride"] = train_flags.init_stride;
     if (given("--save-every")) flags["save_every"] = train_flags.save_every;

@@ -10,6 +10,7 @@
 #include "core/timer.h"
 #include "io/atomic_file.h"
 #include "io/cameras_json.h"
+#include "io/dataset_reader.h"
 #include "io/image_io.h"
 #include "io/llff.h"
 #include "io/plot.h"
@@ -370,9 +371,10 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
       << "train: --resume, but there is no checkpoint " << checkpoint_path.string()
       << " (train without --resume first)";
 
-  LlffOptions llff;
-  llff.factor = config.factor;
-  const Dataset dataset = read_llff(config.dataset, llff);
+  DatasetReadOptions read_options;
+  read_options.format = dataset_format_from_name(config.format);
+  read_options.llff_factor = config.factor;
+  const Dataset dataset = read_dataset(config.dataset, read_options);
   check_dataset(dataset, config.dataset);
   const int n = static_cast<int>(dataset.views.size());
   std::vector<int> train_ids = dataset.train_ids;

@@ -5,6 +5,7 @@
 #include "app/cli.h"
 #include "core/check.h"
 #include "io/atomic_file.h"
+#include "io/dataset_reader.h"
 
 #include <charconv>
 #include <cmath>
@@ -74,6 +75,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("output", c.output);
   v("device", c.device);
   v("threads", c.threads);
+  v("format", c.format);
   v("factor", c.factor);
   v("init", c.init);
   v("init_stride", c.init_stride);
@@ -349,6 +351,7 @@ void TrainConfig::check(bool require_paths) const {
   GLIMPSE_CHECK(!require_paths || !output.empty()) << "train: no output folder given (-o)";
   GLIMPSE_CHECK(threads >= 0) << "train: threads must be >= 0 (0 = all hardware threads), got "
                               << threads;
+  dataset_format_from_name(format);  // throws naming the valid formats
   GLIMPSE_CHECK(factor >= 1) << "train: factor must be >= 1, got " << factor;
   GLIMPSE_CHECK(init_stride >= 1) << "train: init_stride must be >= 1, got " << init_stride;
   GLIMPSE_CHECK(init_opacity > 0.0f && init_opacity < 1.0f)

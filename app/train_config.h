@@ -44,10 +44,11 @@ const char* antialiasing_mode_name(AntiAliasing mode);
 TrainerOptions sparse_view_trainer_defaults();
 
 struct TrainConfig {
-  std::string dataset;                     // LLFF folder (poses_bounds.npy, images_<factor>/)
+  std::string dataset;                     // dataset folder (LLFF, COLMAP, DTU; see format)
   std::string output;                      // output folder, created if missing
   TrainDevice device = TrainDevice::Auto;  // where the rasterizer runs
   int threads = 0;                         // CPU rasterizer threads (0: all hardware threads)
+  std::string format = "auto";             // dataset layout: auto, llff, colmap, dtu, transforms
   int factor = 8;                          // LLFF downsampling: images_<factor>/ (8: 504x378)
   InitMethod init = InitMethod::Depth;     // how the starting Gaussians are made
   int init_stride = 4;                     // depth init: one Gaussian per stride x stride block

@@ -1,0 +1,31 @@
+// One entry point for every dataset layout Glimpse reads: detects the layout of a folder (LLFF,
+// COLMAP, DTU, Blender/nerfstudio transforms.json) and dispatches to its reader.
+#pragma once
+
+#include "core/dataset.h"
+
+#include <string>
+
+namespace glimpse {
+
+enum class DatasetFormat { Auto, Llff, Colmap, Dtu, Transforms };
+
+const char* dataset_format_name(DatasetFormat format);  // "auto", "llff", "colmap", ...
+// Throws glimpse::Error listing the valid names.
+DatasetFormat dataset_format_from_name(const std::string& name);
+
+// The layout of `root`, from the files it holds: poses_bounds.npy (LLFF), sparse/ with COLMAP
+// cameras (COLMAP), cameras_sphere.npz / cameras.npz / Rectified/ (DTU), transforms*.json.
+// Throws glimpse::Error naming the folder and what was looked for when none matches.
+DatasetFormat detect_dataset_format(const std::string& root);
+
+struct DatasetReadOptions {
+  DatasetFormat format = DatasetFormat::Auto;  // Auto: detect_dataset_format
+  int llff_factor = 8;                         // LLFF: images_<factor>/ (8: 504x378)
+  int dtu_width = 400, dtu_height = 300;       // DTU: the sparse-view protocol's image size
+  void check() const;
+};
+
+Dataset read_dataset(const std::string& root, const DatasetReadOptions& options = {});
+
+}  // namespace glimpse
