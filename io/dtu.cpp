@@ -31,28 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_png(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
-}
-
-// Regular image files of `folder` (hidden files skipped), sorted by name.
-std::vector<std::string> list_images(const fs::path& folder) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.empty() || name[0] == '.' || !is_png(it->path())) continue;
-    if (!it->is_regular_file(ec)) continue;
-    names.push_back(name);
-  }
-  GLIMPSE_CHECK(!ec) << "cannot list " << folder.string() << ": " << ec.message();
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // The integer a file stem spells ("000012.png" -> 12), or nullopt.
 std::optional<int> numeric_stem(const std::string& name) {
   const std::string stem = fs::path(name).stem().string();
@@ -169,7 +147,7 @@ void list_idr(const fs::path& scan_dir, const DtuOptions& options, std::vector<V
   if (!is_dir(image_dir)) image_dir = scan_dir / "images";
   GLIMPSE_CHECK(is_dir(image_dir))
       << "DTU (IDR layout) " << scan_dir.string() << ": no image/ (or images/) folder";
-  const std::vector<std::string> names = list_images(image_dir);
+  const std::vector<std::string> names = list_image_files(image_dir.string());
   GLIMPSE_CHECK(!names.empty()) << "DTU (IDR layout): " << image_dir.string()
                                 << " holds no png/jpg images";
   const std::string npz_file = npz_path.string();
@@ -192,7 +170,7 @@ void list_idr(const fs::path& scan_dir, const DtuOptions& options, std::vector<V
   std::map<int, std::string> mask_by_id;
   const fs::path mask_dir = scan_dir / "mask";
   if (options.masks != DtuMasks::kNone && is_dir(mask_dir)) {
-    for (const std::string& m : list_images(mask_dir)) {
+    for (const std::string& m : list_image_files(mask_dir.string())) {
       if (const auto id = numeric_stem(m)) mask_by_id[*id] = (mask_dir / m).string();
     }
   }
@@ -242,7 +220,7 @@ void list_rectified(const fs::path& root, const DtuOptions& options,
   // _r7000 (RegNeRF's loader does the same). Sorted names put r5000 first if both exist.
   const std::string light = "_" + std::to_string(options.light) + "_r";
   std::map<int, std::string> images;
-  for (const std::string& name : list_images(image_dir)) {
+  for (const std::string& name : list_image_files(image_dir.string())) {
     if (name.size() != 8 + light.size() + 8 || name.compare(0, 5, "rect_") != 0 ||
         name.compare(8, light.size(), light) != 0 ||
         !numeric_stem(name.substr(8 + light.size(), 4) + ".png") ||

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -207,6 +208,27 @@ Image<float> resize_image_area(const Image<float>& image, int width, int height)
   GLIMPSE_CHECK(dst.data == reinterpret_cast<uchar*>(out.data()))
       << "resize_image_area: OpenCV reallocated the output";
   return out;
+}
+
+std::vector<std::string> list_image_files(const std::string& folder) {
+  namespace fs = std::filesystem;
+  auto is_image = [](const fs::path& p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+  };
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || !is_image(it->path())) continue;
+    if (!it->is_regular_file(ec)) continue;
+    names.push_back(name);
+  }
+  GLIMPSE_CHECK(!ec) << "cannot list " << folder << ": " << ec.message();
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace glimpse

@@ -5,6 +5,7 @@
 #include "core/image.h"
 
 #include <string>
+#include <vector>
 
 namespace glimpse {
 
@@ -32,5 +33,10 @@ Image<float> colorize_depth(const Image<float>& depth, float near, float far);
 // Resamples to width x height with pixel-area averaging (cv::INTER_AREA; a box filter when
 // shrinking by an integer factor), any channel count.
 Image<float> resize_image_area(const Image<float>& image, int width, int height);
+
+// Image files (.png, .jpg, .jpeg, any case) of `folder`, sorted by name in byte order (like
+// Python's sorted()); hidden files (".DS_Store", "._image000.png") are skipped. Throws
+// glimpse::Error naming the folder when it cannot be listed.
+std::vector<std::string> list_image_files(const std::string& folder);
 
 }  // namespace glimpse

@@ -27,29 +27,6 @@ namespace fs = std::filesystem;
 
 constexpr size_t kRowSize = 17;  // 15 pose values + near + far
 
-bool has_image_extension(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
-}
-
-// Image files of `folder` sorted by name (byte order, like Python's sorted()). Hidden files
-// (".DS_Store", "._image000.png") are skipped.
-std::vector<std::string> list_images(const fs::path& folder) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.empty() || name[0] == '.' || !has_image_extension(it->path())) continue;
-    if (!it->is_regular_file(ec)) continue;
-    names.push_back(name);
-  }
-  GLIMPSE_CHECK(!ec) << "cannot list " << folder.string() << ": " << ec.message();
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 std::vector<int> split_ids(const nlohmann::json& j, const char* key,
                            const std::map<std::string, int>& index, const std::string& file,
                            const std::string& folder) {
@@ -143,7 +120,7 @@ Dataset read_llff(const std::string& root, const LlffOptions& options) {
   GLIMPSE_CHECK(fs::is_directory(folder, ec))
       << "LLFF image folder " << folder.string() << " does not exist (factor " << options.factor
       << " reads " << folder_name << "/; downsample images/ into it or choose another factor)";
-  const std::vector<std::string> names = list_images(folder);
+  const std::vector<std::string> names = list_image_files(folder.string());
   GLIMPSE_CHECK(names.size() == n)
       << "LLFF image count mismatch: " << folder.string() << " holds " << names.size()
       << " images (png/jpg/jpeg) but " << poses_file << " has " << n
