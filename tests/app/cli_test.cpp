@@ -2,6 +2,7 @@
 // (command-line syntax) and a message naming the problem; good ones succeed.
 #include "app/cli.h"
 
+#include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
 #include "tests/support/fixtures.h"
 
@@ -13,43 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace glimpse {
 namespace {
 namespace fs = std::filesystem;
 
-struct ProgramRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// 'path' for the shell (test paths contain no single quotes). Built with += to keep GCC 12's
-// -Wrestrict false positive on "literal" + std::string away.
-std::string quoted(const fs::path& path) {
-  std::string s = "'";
-  s += path.string();
-  s += "'";
-  return s;
-}
-
-// Runs `glimpse <args>` through the shell (args are quoted by the caller where needed).
-ProgramRun run_glimpse(const std::string& args) {
-  std::string command = quoted(GLIMPSE_BINARY);
-  command += " ";
-  command += args;
-  command += " 2>&1";
-  ProgramRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using testing::ProgramRun;
+using testing::run_glimpse;
+std::string quoted(const fs::path& path) { return testing::shell_quoted(path); }
 
 std::string demo() { return quoted(glimpse::testing::source_dir() / "assets" / "demo"); }
 

@@ -14,6 +14,7 @@
 #include "io/plot.h"
 #include "io/splat_ply.h"
 #include "optim/loss_term.h"
+#include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -601,34 +602,9 @@ TEST(Plot, WritesAPngAndRejectsBadSeries) {
 
 // [SECTION] the command line ------------------------------------------------------------------
 
-struct ProgramRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-std::string shell_quoted(const fs::path& path) {
-  std::string s = "'";
-  s += path.string();
-  s += "'";
-  return s;
-}
-
-ProgramRun run_glimpse(const std::string& args) {
-  std::string command = shell_quoted(GLIMPSE_BINARY);
-  command += " ";
-  command += args;
-  command += " 2>&1";
-  ProgramRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using testing::ProgramRun;
+using testing::run_glimpse;
+using testing::shell_quoted;
 
 #define EXPECT_OUTPUT_HAS(run, text) \
   EXPECT_NE((run).output.find(text), std::string::npos) << "output:\n" << (run).output
