@@ -374,6 +374,7 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   DatasetReadOptions read_options;
   read_options.format = dataset_format_from_name(config.format);
   read_options.llff_factor = config.factor;
+  read_options.llff_bd_factor = config.llff_bd_factor;
   const Dataset dataset = read_dataset(config.dataset, read_options);
   check_dataset(dataset, config.dataset);
   const int n = static_cast<int>(dataset.views.size());

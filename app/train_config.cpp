@@ -77,6 +77,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("threads", c.threads);
   v("format", c.format);
   v("factor", c.factor);
+  v("llff_bd_factor", c.llff_bd_factor);
   v("init", c.init);
   v("init_stride", c.init_stride);
   v("init_opacity", c.init_opacity);
@@ -353,6 +354,8 @@ void TrainConfig::check(bool require_paths) const {
                               << threads;
   dataset_format_from_name(format);  // throws naming the valid formats
   GLIMPSE_CHECK(factor >= 1) << "train: factor must be >= 1, got " << factor;
+  GLIMPSE_CHECK(std::isfinite(llff_bd_factor) && llff_bd_factor >= 0)
+      << "train: llff_bd_factor must be >= 0 (0: no rescaling), got " << llff_bd_factor;
   GLIMPSE_CHECK(init_stride >= 1) << "train: init_stride must be >= 1, got " << init_stride;
   GLIMPSE_CHECK(init_opacity > 0.0f && init_opacity < 1.0f)
       << "train: init_opacity must be in (0, 1), got " << init_opacity;

@@ -50,6 +50,7 @@ struct TrainConfig {
   int threads = 0;                         // CPU rasterizer threads (0: all hardware threads)
   std::string format = "auto";             // dataset layout: auto, llff, colmap, dtu, transforms
   int factor = 8;                          // LLFF downsampling: images_<factor>/ (8: 504x378)
+  double llff_bd_factor = 0.0;             // LLFF: > 0 rescales like the NeRF loader (0.75)
   InitMethod init = InitMethod::Depth;     // how the starting Gaussians are made
   int init_stride = 4;                     // depth init: one Gaussian per stride x stride block
   float init_opacity = 0.1f;               // opacity of the initial Gaussians (3DGS: 0.1)

@@ -7,6 +7,7 @@
 #include "io/llff.h"
 #include "io/transforms_json.h"
 
+#include <cmath>
 #include <filesystem>
 
 namespace glimpse {
@@ -58,6 +59,8 @@ DatasetFormat detect_dataset_format(const std::string& root) {
 
 void DatasetReadOptions::check() const {
   GLIMPSE_CHECK(llff_factor >= 1) << "dataset: LLFF factor must be >= 1, got " << llff_factor;
+  GLIMPSE_CHECK(std::isfinite(llff_bd_factor) && llff_bd_factor >= 0)
+      << "dataset: LLFF bd_factor must be >= 0 (0: no rescaling), got " << llff_bd_factor;
   GLIMPSE_CHECK(dtu_width > 0 && dtu_height > 0)
       << "dataset: DTU image size must be positive, got " << dtu_width << "x" << dtu_height;
 }
@@ -70,6 +73,7 @@ Dataset read_dataset(const std::string& root, const DatasetReadOptions& options)
     case DatasetFormat::Llff: {
       LlffOptions o;
       o.factor = options.llff_factor;
+      o.bd_factor = options.llff_bd_factor;
       return read_llff(root, o);
     }
     case DatasetFormat::Colmap:

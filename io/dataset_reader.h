@@ -22,6 +22,7 @@ DatasetFormat detect_dataset_format(const std::string& root);
 struct DatasetReadOptions {
   DatasetFormat format = DatasetFormat::Auto;  // Auto: detect_dataset_format
   int llff_factor = 8;                         // LLFF: images_<factor>/ (8: 504x378)
+  double llff_bd_factor = 0.0;                 // LLFF: > 0 rescales bounds (see LlffOptions)
   int dtu_width = 400, dtu_height = 300;       // DTU: the sparse-view protocol's image size
   void check() const;
 };

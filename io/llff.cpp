@@ -73,6 +73,8 @@ void read_split(const fs::path& file, const std::string& folder, Dataset& datase
 void LlffOptions::check() const {
   GLIMPSE_CHECK(factor >= 1) << "LLFF factor must be >= 1 (1 reads images/, 8 reads images_8/), "
                              << "got " << factor;
+  GLIMPSE_CHECK(std::isfinite(bd_factor) && bd_factor >= 0)
+      << "LLFF bd_factor must be >= 0 (0: no rescaling), got " << bd_factor;
 }
 
 Camera camera_from_llff_row(const double* row, int width, int height) {
@@ -190,6 +192,14 @@ Dataset read_llff(const std::string& root, const LlffOptions& options) {
     dataset.views[i].camera = camera;
     dataset.near_depth = std::min(dataset.near_depth, row[15]);
     dataset.far_depth = std::max(dataset.far_depth, row[16]);
+  }
+
+  if (options.bd_factor > 0) {
+    // World scaled by sc: centres and translations scale with it, rotations do not.
+    const double sc = 1.0 / (dataset.near_depth * options.bd_factor);
+    for (View& v : dataset.views) v.camera.translation = v.camera.translation * sc;
+    dataset.near_depth *= sc;
+    dataset.far_depth *= sc;
   }
 
   const fs::path split_path = root_path / "split.json";

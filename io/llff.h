@@ -13,8 +13,11 @@ namespace glimpse {
 struct LlffOptions {
   int factor = 8;           // read images from images_<factor>/; 1 means images/
   bool load_images = true;  // false: views get names, paths and cameras only (size = full / factor)
+  // > 0: scale the world so the smallest near bound becomes 1 / bd_factor, as the reference
+  // NeRF loader (load_llff_data, bd_factor = 0.75) does; 0 keeps the stored (COLMAP) scale.
+  double bd_factor = 0.0;
 
-  // Throws glimpse::Error when a field is out of range (factor < 1).
+  // Throws glimpse::Error when a field is out of range (factor < 1, bd_factor < 0 or not finite).
   void check() const;
 };
 

@@ -326,6 +326,28 @@ const std::vector<int> kDemoFernRows = {0, 1, 8, 10, 16, 19};
 
 fs::path demo_dir() { return testing::source_dir() / "assets" / "demo"; }
 
+TEST(LlffDemo, BoundRescalingMatchesTheReferenceLoader) {
+  LlffOptions metric;
+  metric.load_images = false;
+  LlffOptions rescaled = metric;
+  rescaled.bd_factor = 0.75;
+  const Dataset a = read_llff(demo_dir().string(), metric);
+  const Dataset b = read_llff(demo_dir().string(), rescaled);
+  // sc = 1 / (min near * 0.75): the nearest bound becomes 1 / 0.75.
+  const double sc = 1.0 / (a.near_depth * 0.75);
+  EXPECT_NEAR(b.near_depth, 1.0 / 0.75, 1e-12);
+  EXPECT_NEAR(b.far_depth, a.far_depth * sc, 1e-9);
+  for (size_t i = 0; i < a.views.size(); ++i) {
+    const Vec3<double> ca = a.views[i].camera.center(), cb = b.views[i].camera.center();
+    for (int c = 0; c < 3; ++c) EXPECT_NEAR(cb[c], ca[c] * sc, 1e-9);
+    EXPECT_EQ(a.views[i].camera.rotation.m[0][0], b.views[i].camera.rotation.m[0][0]);
+    EXPECT_EQ(a.views[i].camera.fx, b.views[i].camera.fx);
+  }
+  LlffOptions bad;
+  bad.bd_factor = -1;
+  EXPECT_THROW(bad.check(), Error);
+}
+
 TEST(LlffDemo, BundledSceneLoads) {
   const Dataset d = read_llff(demo_dir().string());
   ASSERT_EQ(d.views.size(), 6u);
