@@ -8,6 +8,7 @@
 #include "renderer/cpu/radix_sort.h"
 #include "renderer/kernels/blend.h"
 #include "renderer/kernels/covariance.h"
+#include "renderer/kernels/gaussian_chain.h"
 #include "renderer/kernels/projection.h"
 #include "renderer/kernels/sh.h"
 #include "renderer/kernels/splat_support.h"
@@ -496,8 +497,6 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
   grads.sh.resize(g.sh.size());
   grads.means2d.resize(2 * g.size());
   const size_t n = g.size();
-  const Intrinsics<T> k = intrinsics_of(camera);
-  const Vec3<T> campos = camera.center();
   const int degree = sh_degree_used(g.sh_degree, options);
   const int stride = 3 * g.sh_coeffs();
   const bool aa = options.antialiasing == AntiAliasing::MipSplatting;
@@ -524,58 +523,21 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
         const T* slot = &slot_grads_[(static_cast<int64_t>(splats_[i].slot) + q) * kSlotSize];
         for (int c = 0; c < kSlotSize; ++c) sum[c] += slot[c];
       }
-      const Vec3<T> mean = load3(g.means, i);
-      const Quat<T> quat = load_quat(g.quats, i);
-      const Vec3<T> log_scale = load3(g.log_scales, i);
-      const Vec3<T> p = transform_point(camera.rotation, camera.translation, mean);
-      const Mat3<T> cov = covariance_from_params(quat, log_scale);
-      const Mat3<T> cov_cam = rotate_covariance(camera.rotation, cov);
-      Vec2<T> mean2d;
-      Vec3<T> cov2d, cov2d_blur, conic;
-      project_gaussian(k, p, cov_cam, mean2d, cov2d);
-      const T compensation = add_blur(cov2d, blur, aa, cov2d_blur);
-      inverse_sym2(cov2d_blur, conic);
-      const T logit = g.opacity_logits[i];
-      const T base_opacity = sigmoid(logit);
-
-      const Vec2<T> v_mean2d{sum[0], sum[1]};
-      const Vec3<T> v_conic{sum[2], sum[3], sum[4]};
-      const T v_opacity = sum[5];
-      const Vec3<T> v_color{sum[6], sum[7], sum[8]};
-      grads.opacity_logits[i] = sigmoid_vjp(logit, v_opacity * compensation);
-      Vec3<T> v_cov2d{T(0), T(0), T(0)};
-      if (aa) add_blur_vjp(cov2d, blur, v_opacity * base_opacity, v_cov2d);
-      inverse_sym2_vjp(conic, v_conic, v_cov2d);  // blur is additive: same gradient
-      Vec3<T> v_p{T(0), T(0), sum[9]};
-      Mat3<T> v_cov_cam;
-      project_gaussian_vjp(k, p, cov_cam, v_mean2d, v_cov2d, v_p, v_cov_cam);
-      Mat3<T> v_cov;
-      rotate_covariance_vjp(camera.rotation, cov, v_cov_cam, v_cov, v_rot);
-      Quat<T> v_q{T(0), T(0), T(0), T(0)};
-      Vec3<T> v_ls{T(0), T(0), T(0)};
-      covariance_from_params_vjp(quat, log_scale, v_cov, v_q, v_ls);
-      Vec3<T> v_mean{T(0), T(0), T(0)};
-      transform_point_vjp(camera.rotation, mean, v_p, v_mean, v_rot, v_trans);
-      // Colour: direction from the camera centre, campos = -R^T t.
-      Vec3<T> v_dir{T(0), T(0), T(0)};
-      sh_to_color_vjp(degree, &g.sh[i * stride], mean - campos, v_color, &grads.sh[i * stride],
-                      v_dir);
-      v_mean += v_dir;
-      const Vec3<T> v_campos = -v_dir;
-      for (int r = 0; r < 3; ++r)
-        for (int c = 0; c < 3; ++c) v_rot[r][c] -= camera.translation[r] * v_campos[c];
-      v_trans -= camera.rotation * v_campos;
-
+      GaussianParamGrads<T> pg;
+      gaussian_chain_vjp(camera, load3(g.means, i), load_quat(g.quats, i), load3(g.log_scales, i),
+                         g.opacity_logits[i], &g.sh[i * stride], degree, blur, aa, sum, pg,
+                         &grads.sh[i * stride], v_rot, v_trans);
       for (int c = 0; c < 3; ++c) {
-        grads.means[3 * i + c] = v_mean[c];
-        grads.log_scales[3 * i + c] = v_ls[c];
+        grads.means[3 * i + c] = pg.v_mean[c];
+        grads.log_scales[3 * i + c] = pg.v_log_scale[c];
       }
-      grads.quats[4 * i + 0] = v_q.w;
-      grads.quats[4 * i + 1] = v_q.x;
-      grads.quats[4 * i + 2] = v_q.y;
-      grads.quats[4 * i + 3] = v_q.z;
-      grads.means2d[2 * i + 0] = v_mean2d.x;
-      grads.means2d[2 * i + 1] = v_mean2d.y;
+      grads.quats[4 * i + 0] = pg.v_quat.w;
+      grads.quats[4 * i + 1] = pg.v_quat.x;
+      grads.quats[4 * i + 2] = pg.v_quat.y;
+      grads.quats[4 * i + 3] = pg.v_quat.z;
+      grads.opacity_logits[i] = pg.v_opacity_logit;
+      grads.means2d[2 * i + 0] = pg.v_mean2d.x;
+      grads.means2d[2 * i + 1] = pg.v_mean2d.y;
     }
     chunk_v_r[b / kGaussianGrain] = v_rot;
     chunk_v_t[b / kGaussianGrain] = v_trans;

@@ -7,6 +7,7 @@
 #include "core/camera.h"
 #include "core/thread_pool.h"
 #include "renderer/gaussians.h"
+#include "renderer/kernels/gaussian_chain.h"  // kSlotSize
 #include "renderer/rasterizer.h"
 
 #include <cstdint>
@@ -66,8 +67,5 @@ class CpuRasterizerT {
   std::vector<T> slot_grads_;              // [instances, kSlotSize] per (Gaussian, tile) gradients
   std::vector<int64_t> tile_evaluations_;  // [tiles]
 };
-
-// Per (Gaussian, tile) gradient slot: mean2d (2), conic (3), opacity (1), colour (3), depth (1).
-inline constexpr int kSlotSize = 10;
 
 }  // namespace glimpse

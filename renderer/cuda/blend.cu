@@ -8,6 +8,7 @@
 #include "renderer/cuda/cuda_check.cuh"
 #include "renderer/cuda/launchers.cuh"
 #include "renderer/kernels/blend.h"
+#include "renderer/kernels/gaussian_chain.h"  // kSlotSize
 #include "renderer/kernels/splat_support.h"
 
 namespace glimpse::gpu {
@@ -243,7 +244,7 @@ __global__ void __launch_bounds__(32 * kBackwardWarps) blend_backward_kernel(
   const float* start_t = ckpt_t + static_cast<size_t>(bucket) * kTilePixels;
 
   // mean2d (2), conic (3), opacity, colour (3), depth
-  float acc[10] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+  float acc[kSlotSize] = {};
   float tr = 0.f, qa = 0.f;  // transmittance and Q before this lane's fragment
   for (int s = 0; s < kTilePixels + kBucketSize - 1; ++s) {
     tr = __shfl_up_sync(kFullMask, tr, 1);
@@ -292,9 +293,9 @@ __global__ void __launch_bounds__(32 * kBackwardWarps) blend_backward_kernel(
     tr = t_i * (1.f - a);
   }
   if (!active) return;
-  float* out = v2d + 10 * static_cast<size_t>(id);
+  float* out = v2d + kSlotSize * static_cast<size_t>(id);
 #pragma unroll
-  for (int r = 0; r < 10; ++r)
+  for (int r = 0; r < kSlotSize; ++r)
     if (acc[r] != 0.f) atomicAdd(out + r, acc[r]);
 }
 

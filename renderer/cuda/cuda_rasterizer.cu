@@ -10,6 +10,7 @@
 #include "renderer/cuda/cuda_rasterizer.h"
 #include "renderer/cuda/device_buffer.h"
 #include "renderer/cuda/launchers.cuh"
+#include "renderer/kernels/gaussian_chain.h"  // kSlotSize
 
 #include <climits>
 #include <cub/device/device_radix_sort.cuh>
@@ -394,7 +395,7 @@ void CudaRasterizer::backward(const Gaussians& g, const Camera& camera,
     gpu::launch_pixel_gradients(bp, v_rgb, v_alpha, v_depth, v_median, s.pix_cd.data(),
                                 s.pix_t.data(), s.pix_last.data(), s.pix_median.data(),
                                 s.pix_v.data(), s.pix_k.data(), st);
-    s.v2d.resize_discard(10 * n);
+    s.v2d.resize_discard(kSlotSize * n);
     s.v2d.fill_bytes(0, st);
     const gpu::SplatArrays splats{s.xy_opacity_z.data(), s.conic_smax.data(), s.rgb.data(),
                                   s.box.data()};

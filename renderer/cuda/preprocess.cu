@@ -5,6 +5,7 @@
 #include "renderer/cuda/cuda_check.cuh"
 #include "renderer/cuda/launchers.cuh"
 #include "renderer/kernels/covariance.h"
+#include "renderer/kernels/gaussian_chain.h"
 #include "renderer/kernels/projection.h"
 #include "renderer/kernels/sh.h"
 #include "renderer/kernels/splat_support.h"
@@ -91,61 +92,23 @@ __global__ void __launch_bounds__(kThreads) preprocess_backward_kernel(
   Mat3<float> v_rot;
   Vec3<float> v_trans{0.f, 0.f, 0.f};
   if (i < p.n && radii[i] > 0) {
-    const CameraT<float>& cam = p.camera;
-    const Intrinsics<float> k = intrinsics_of(cam);
-    const float* g2 = v2d + 10 * static_cast<size_t>(i);
-    const Vec3<float> mean = load3(means, i);
-    const Quat<float> quat = load_quat(quats, i);
-    const Vec3<float> log_scale = load3(log_scales, i);
-    const Vec3<float> pc = transform_point(cam.rotation, cam.translation, mean);
-    const Mat3<float> cov = covariance_from_params(quat, log_scale);
-    const Mat3<float> cov_cam = rotate_covariance(cam.rotation, cov);
-    Vec2<float> mean2d;
-    Vec3<float> cov2d, cov2d_blur, conic;
-    project_gaussian(k, pc, cov_cam, mean2d, cov2d);
-    const float compensation = add_blur(cov2d, p.blur, p.antialiased, cov2d_blur);
-    inverse_sym2(cov2d_blur, conic);
-    const float logit = opacity_logits[i];
-    const float base_opacity = sigmoid(logit);
-
-    const Vec2<float> v_mean2d{g2[0], g2[1]};
-    const Vec3<float> v_conic{g2[2], g2[3], g2[4]};
-    const float v_opacity = g2[5];
-    const Vec3<float> v_color{g2[6], g2[7], g2[8]};
-    out.opacity_logits[i] = sigmoid_vjp(logit, v_opacity * compensation);
-    Vec3<float> v_cov2d{0.f, 0.f, 0.f};
-    if (p.antialiased) add_blur_vjp(cov2d, p.blur, v_opacity * base_opacity, v_cov2d);
-    inverse_sym2_vjp(conic, v_conic, v_cov2d);  // the blur is additive: same gradient
-    Vec3<float> v_p{0.f, 0.f, g2[9]};
-    Mat3<float> v_cov_cam;
-    project_gaussian_vjp(k, pc, cov_cam, v_mean2d, v_cov2d, v_p, v_cov_cam);
-    Mat3<float> v_cov;
-    rotate_covariance_vjp(cam.rotation, cov, v_cov_cam, v_cov, v_rot);
-    Quat<float> v_q{0.f, 0.f, 0.f, 0.f};
-    Vec3<float> v_ls{0.f, 0.f, 0.f};
-    covariance_from_params_vjp(quat, log_scale, v_cov, v_q, v_ls);
-    Vec3<float> v_mean{0.f, 0.f, 0.f};
-    transform_point_vjp(cam.rotation, mean, v_p, v_mean, v_rot, v_trans);
-    // Colour: direction from the camera centre, campos = -R^T t.
-    Vec3<float> v_dir{0.f, 0.f, 0.f};
+    const float* g2 = v2d + kSlotSize * static_cast<size_t>(i);
     const size_t sh_off = static_cast<size_t>(i) * p.sh_stride;
-    sh_to_color_vjp(p.sh_degree, sh + sh_off, mean - cam.center(), v_color, out.sh + sh_off, v_dir);
-    v_mean += v_dir;
-    const Vec3<float> v_campos = -v_dir;
-    for (int r = 0; r < 3; ++r)
-      for (int c = 0; c < 3; ++c) v_rot[r][c] -= cam.translation[r] * v_campos[c];
-    v_trans -= cam.rotation * v_campos;
-
+    GaussianParamGrads<float> pg;
+    gaussian_chain_vjp(p.camera, load3(means, i), load_quat(quats, i), load3(log_scales, i),
+                       opacity_logits[i], sh + sh_off, p.sh_degree, p.blur, p.antialiased, g2, pg,
+                       out.sh + sh_off, v_rot, v_trans);
     for (int c = 0; c < 3; ++c) {
-      out.means[3 * i + c] = v_mean[c];
-      out.log_scales[3 * i + c] = v_ls[c];
+      out.means[3 * i + c] = pg.v_mean[c];
+      out.log_scales[3 * i + c] = pg.v_log_scale[c];
     }
-    out.quats[4 * i + 0] = v_q.w;
-    out.quats[4 * i + 1] = v_q.x;
-    out.quats[4 * i + 2] = v_q.y;
-    out.quats[4 * i + 3] = v_q.z;
-    out.means2d[2 * i + 0] = v_mean2d.x;
-    out.means2d[2 * i + 1] = v_mean2d.y;
+    out.quats[4 * i + 0] = pg.v_quat.w;
+    out.quats[4 * i + 1] = pg.v_quat.x;
+    out.quats[4 * i + 2] = pg.v_quat.y;
+    out.quats[4 * i + 3] = pg.v_quat.z;
+    out.opacity_logits[i] = pg.v_opacity_logit;
+    out.means2d[2 * i + 0] = pg.v_mean2d.x;
+    out.means2d[2 * i + 1] = pg.v_mean2d.y;
   }
   float pose[12];
   for (int r = 0; r < 3; ++r)
