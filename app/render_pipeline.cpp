@@ -191,21 +191,7 @@ RenderReport run_render_pipeline(const RenderPipelineOptions& options,
   llff.load_images = true;
   const Dataset dataset = read_llff(options.dataset_dir, llff);
   const int n = static_cast<int>(dataset.views.size());
-  GLIMPSE_CHECK(n > 0) << "render: dataset " << options.dataset_dir << " has no views";
-  GLIMPSE_CHECK(std::isfinite(dataset.near_depth) && std::isfinite(dataset.far_depth) &&
-                dataset.near_depth > 0.0 && dataset.far_depth > dataset.near_depth)
-      << "render: dataset " << options.dataset_dir << " has invalid depth bounds (near "
-      << dataset.near_depth << ", far " << dataset.far_depth << ")";
-  for (const View& view : dataset.views)
-    GLIMPSE_CHECK(view.image.width() == view.camera.width &&
-                  view.image.height() == view.camera.height && view.image.channels() == 3)
-        << "render: image " << view.image_path << " is " << view.image.width() << "x"
-        << view.image.height() << "x" << view.image.channels() << ", expected " << view.camera.width
-        << "x" << view.camera.height << " RGB";
-  for (const std::vector<int>* ids : {&dataset.train_ids, &dataset.test_ids})
-    for (int id : *ids)
-      GLIMPSE_CHECK(id >= 0 && id < n)
-          << "render: split index " << id << " out of range (" << n << " views)";
+  check_dataset_for_rendering(dataset, options.dataset_dir, "render");
 
   std::vector<std::string> split(n, "none");
   for (int id : dataset.train_ids) split[id] = "train";

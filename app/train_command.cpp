@@ -120,25 +120,6 @@ void prepare_output_folder(const fs::path& out) {
   fs::remove(probe, ec);
 }
 
-void check_dataset(const Dataset& dataset, const std::string& dir) {
-  const int n = static_cast<int>(dataset.views.size());
-  GLIMPSE_CHECK(n > 0) << "train: dataset " << dir << " has no views";
-  GLIMPSE_CHECK(std::isfinite(dataset.near_depth) && std::isfinite(dataset.far_depth) &&
-                dataset.near_depth > 0.0 && dataset.far_depth > dataset.near_depth)
-      << "train: dataset " << dir << " has invalid depth bounds (near " << dataset.near_depth
-      << ", far " << dataset.far_depth << ")";
-  for (const View& view : dataset.views)
-    GLIMPSE_CHECK(view.image.width() == view.camera.width &&
-                  view.image.height() == view.camera.height && view.image.channels() == 3)
-        << "train: image " << view.image_path << " is " << view.image.width() << "x"
-        << view.image.height() << "x" << view.image.channels() << ", expected " << view.camera.width
-        << "x" << view.camera.height << " RGB";
-  for (const std::vector<int>* ids : {&dataset.train_ids, &dataset.test_ids})
-    for (int id : *ids)
-      GLIMPSE_CHECK(id >= 0 && id < n)
-          << "train: split index " << id << " out of range (" << n << " views)";
-}
-
 // Uniform double in [0, 1) from the engine's raw bits (the same on every standard library).
 double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
@@ -376,7 +357,7 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   read_options.llff_factor = config.factor;
   read_options.llff_bd_factor = config.llff_bd_factor;
   const Dataset dataset = read_dataset(config.dataset, read_options);
-  check_dataset(dataset, config.dataset);
+  check_dataset_for_rendering(dataset, config.dataset, "train");
   const int n = static_cast<int>(dataset.views.size());
   std::vector<int> train_ids = dataset.train_ids;
   if (train_ids.empty())

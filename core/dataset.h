@@ -28,4 +28,10 @@ struct Dataset {
   std::vector<int> test_ids;
 };
 
+// Throws glimpse::Error (messages start with `who`, e.g. "train", and name `dir`) unless the
+// dataset has views, finite positive depth bounds with near < far, an RGB image of its camera's
+// size for every view, and split indices in range.
+void check_dataset_for_rendering(const Dataset& dataset, const std::string& dir,
+                                 const std::string& who);
+
 }  // namespace glimpse
