@@ -3,6 +3,7 @@
 
 #include "core/check.h"
 #include "io/atomic_file.h"
+#include "io/binary_scalar.h"
 
 #include <algorithm>
 #include <bit>
@@ -49,17 +50,6 @@ std::string printable_bytes(const char* bytes, size_t n) {
     }
   }
   return s.str();
-}
-
-// Little-endian load of a trivially copyable value from raw bytes, on any host.
-template <typename T>
-T load_le(const char* p) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, p, sizeof(T));
-  if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(T));
-  T v;
-  std::memcpy(&v, bytes, sizeof(T));
-  return v;
 }
 
 template <typename T>
@@ -203,7 +193,7 @@ class HeaderParser {
   size_t pos_ = 0;
 };
 
-enum class Kind { Float, Int, UInt, Bool };
+using Kind = ScalarKind;
 
 struct DType {
   Kind kind = Kind::Float;
@@ -243,35 +233,7 @@ DType parse_dtype(const std::string& descr, const std::string& what) {
 }
 
 double load_value(const char* p, const DType& t) {
-  switch (t.kind) {
-    case Kind::Float:
-      return t.itemsize == 8 ? load_le<double>(p) : static_cast<double>(load_le<float>(p));
-    case Kind::Int:
-      switch (t.itemsize) {
-        case 8:
-          return static_cast<double>(load_le<int64_t>(p));
-        case 4:
-          return static_cast<double>(load_le<int32_t>(p));
-        case 2:
-          return static_cast<double>(load_le<int16_t>(p));
-        default:
-          return static_cast<double>(load_le<int8_t>(p));
-      }
-    case Kind::UInt:
-      switch (t.itemsize) {
-        case 8:
-          return static_cast<double>(load_le<uint64_t>(p));
-        case 4:
-          return static_cast<double>(load_le<uint32_t>(p));
-        case 2:
-          return static_cast<double>(load_le<uint16_t>(p));
-        default:
-          return static_cast<double>(load_le<uint8_t>(p));
-      }
-    case Kind::Bool:
-      return *p != 0 ? 1.0 : 0.0;
-  }
-  return 0.0;
+  return load_scalar(p, ScalarFormat{t.kind, t.itemsize});
 }
 
 // Reorders a column-major (Fortran) buffer to row-major (C) order, in place.

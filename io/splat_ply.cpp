@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 #include "io/atomic_file.h"
+#include "io/binary_scalar.h"
 
 #include <algorithm>
 #include <bit>
@@ -35,12 +36,8 @@ constexpr size_t kChunkBytes = size_t{1} << 20;
 // f_rest_* counts of SH degrees 0..3: 3 * ((d + 1)^2 - 1).
 constexpr int kRestCounts[] = {0, 9, 24, 45};
 
-enum class Kind { Int, UInt, Float };
-
-struct ScalarType {
-  Kind kind = Kind::Float;
-  size_t size = 4;
-};
+using Kind = ScalarKind;
+using ScalarType = ScalarFormat;
 
 std::optional<ScalarType> parse_scalar_type(const std::string& name) {
   static const struct {
@@ -87,41 +84,8 @@ struct Header {
   std::vector<Element> elements;
 };
 
-// Little-endian load of a trivially copyable value from raw bytes, on any host.
-template <typename T>
-T load_le(const char* p) {
-  char bytes[sizeof(T)];
-  std::memcpy(bytes, p, sizeof(T));
-  if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof(T));
-  T v;
-  std::memcpy(&v, bytes, sizeof(T));
-  return v;
-}
-
 float load_value(const char* p, const ScalarType& t) {
-  switch (t.kind) {
-    case Kind::Float:
-      return t.size == 4 ? load_le<float>(p) : static_cast<float>(load_le<double>(p));
-    case Kind::Int:
-      switch (t.size) {
-        case 1:
-          return static_cast<float>(load_le<int8_t>(p));
-        case 2:
-          return static_cast<float>(load_le<int16_t>(p));
-        default:
-          return static_cast<float>(load_le<int32_t>(p));
-      }
-    case Kind::UInt:
-      switch (t.size) {
-        case 1:
-          return static_cast<float>(load_le<uint8_t>(p));
-        case 2:
-          return static_cast<float>(load_le<uint16_t>(p));
-        default:
-          return static_cast<float>(load_le<uint32_t>(p));
-      }
-  }
-  return 0.0f;
+  return static_cast<float>(load_scalar(p, t));
 }
 
 std::vector<std::string> split_words(const std::string& line) {
