@@ -3,6 +3,7 @@
 #include "app/cli.h"
 
 #include "app/bench_render.h"
+#include "app/bench_suite.h"
 #include "app/bench_train.h"
 #include "app/info.h"
 #include "app/render_pipeline.h"
@@ -94,7 +95,7 @@ int run_cli(int argc, const char* const* argv) {
   // train: flags override the --config file, which overrides the defaults of TrainConfig.
   const TrainConfig train_defaults;  // shown in --help
   TrainConfig train_flags;
-  std::string train_config_path, train_device, train_strategy, train_init;
+  std::string train_config_path, train_device, train_strategy, train_init, train_protocol;
   bool train_resume = false, train_dump_config = false;
   CLI::App* train_cmd = app.add_subcommand(
       "train",
@@ -134,6 +135,17 @@ int run_cli(int argc, const char* const* argv) {
       ->add_option("--format", train_flags.format,
                    "Dataset layout: auto (detected), llff, colmap, dtu or transforms")
       ->default_str(train_defaults.format);
+  train_cmd
+      ->add_option("--protocol", train_protocol,
+                   "Split and metrics: none (the dataset's split.json, if any), llff (every 8th "
+                   "image tested, --views by linspace) or dtu (pixelNeRF ids, masked metrics)")
+      ->check(CLI::IsMember({"none", "llff", "dtu"}))
+      ->default_str(eval_protocol_name(train_defaults.protocol));
+  train_cmd->add_option("--views", train_flags.views, "Protocol training views: 3, 6 or 9")
+      ->default_str(std::to_string(train_defaults.views));
+  train_cmd->add_option("--lpips-model", train_flags.lpips_model,
+                        "LPIPS-VGG ONNX network for the test metrics (eval/export_lpips_onnx.py); "
+                        "without it LPIPS is reported unavailable");
   train_cmd->add_option("--sh-degree", train_flags.trainer.sh_degree, "Final SH degree (0-3)")
       ->default_str(std::to_string(train_defaults.trainer.sh_degree));
   train_cmd->add_flag("--resume", train_resume,
@@ -176,6 +188,44 @@ int run_cli(int argc, const char* const* argv) {
       ->capture_default_str();
   bench_train_cmd->add_option("--json", bench_train.json_path, "Also write the result as JSON");
 
+  // bench: the sparse-view suites
+  BenchSuiteOptions suite;
+  std::string suite_name_flag, suite_config_path, suite_device;
+  CLI::App* suite_cmd = app.add_subcommand(
+      "bench",
+      "Run a sparse-view benchmark suite (LLFF or DTU, 3/6/9 views) with the papers' protocol: "
+      "train every scene headless, evaluate the test views, write results.json/.csv/.md (beside "
+      "published figures) and report.html; finished scenes are skipped when run again");
+  suite_cmd->add_option("--suite", suite_name_flag, "llff or dtu")
+      ->check(CLI::IsMember({"llff", "dtu"}))
+      ->required();
+  suite_cmd->add_option("--views", suite.views, "Training views: 3, 6 or 9")->capture_default_str();
+  suite_cmd
+      ->add_option("--data", suite.data_dir,
+                   "Folder holding the scenes (<data>/<scene> or <data>/<suite>/<scene>)")
+      ->required();
+  suite_cmd->add_option("-o,--output", suite.output_dir, "Output folder (created if missing)")
+      ->required();
+  suite_cmd
+      ->add_option("--scenes", suite.scenes,
+                   "Scene names (comma-separated; default: the protocol's scenes found, else "
+                   "every scene folder found)")
+      ->delimiter(',');
+  suite_cmd->add_option("--seeds", suite.seeds, "Runs per scene, seeds seed..seed+K-1")
+      ->capture_default_str();
+  suite_cmd->add_option("--seed", suite.train.trainer.seed, "First seed")->capture_default_str();
+  suite_cmd->add_option("--iterations", suite.train.trainer.iterations, "Iterations per run")
+      ->capture_default_str();
+  suite_cmd->add_option("--device", suite_device, "Rasterizer device: cpu, cuda or auto")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->default_str("auto");
+  suite_cmd->add_option("--threads", suite.train.threads, "CPU threads (0: all)")
+      ->capture_default_str();
+  suite_cmd->add_option("--config", suite_config_path,
+                        "Train configuration JSON for every run (flags override it)");
+  suite_cmd->add_option("--lpips-model", suite.train.lpips_model,
+                        "LPIPS-VGG ONNX network; without it LPIPS is reported unavailable");
+
   // info
   CLI::App* info_cmd =
       app.add_subcommand("info", "Version, CUDA backend availability, hardware threads");
@@ -213,6 +263,9 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--factor")) flags["factor"] = train_flags.factor;
     if (given("--format")) flags["format"] = train_flags.format;
     if (given("--init")) flags["init"] = train_init;
+    if (given("--protocol")) flags["protocol"] = train_protocol;
+    if (given("--views")) flags["views"] = train_flags.views;
+    if (given("--lpips-model")) flags["lpips_model"] = train_flags.lpips_model;
     if (given("--init-stride")) flags["init_stride"] = train_flags.init_stride;
     if (given("--save-every")) flags["save_every"] = train_flags.save_every;
     if (given("--checkpoint-every")) flags["checkpoint_every"] = train_flags.checkpoint_every;
@@ -258,6 +311,33 @@ int run_cli(int argc, const char* const* argv) {
     const std::vector<BenchRenderResult> results = run_bench_render(bench);
     std::cout << format_bench_table(results);
     if (!bench.json_path.empty()) std::cout << "results written to " << bench.json_path << "\n";
+    return 0;
+  }
+  if (suite_cmd->parsed()) {
+    BenchSuiteOptions options = suite;
+    if (!suite_config_path.empty()) {
+      options.train = load_train_config(suite_config_path);
+      auto given = [&](const char* name) { return suite_cmd->get_option(name)->count() > 0; };
+      nlohmann::json flags = nlohmann::json::object();
+      if (given("--seed")) flags["trainer"]["seed"] = suite.train.trainer.seed;
+      if (given("--iterations")) flags["trainer"]["iterations"] = suite.train.trainer.iterations;
+      if (given("--threads")) flags["threads"] = suite.train.threads;
+      if (given("--lpips-model")) flags["lpips_model"] = suite.train.lpips_model;
+      options.train.update_from_json(flags, "command line");
+    }
+    if (!suite_device.empty()) {
+      nlohmann::json device = {{"device", suite_device}};
+      options.train.update_from_json(device, "command line");
+    }
+    options.suite = suite_from_name(suite_name_flag);
+    const BenchSuiteResult result = run_bench_suite(options);
+    std::cout << result.to_markdown(options) << "\noutputs in " << options.output_dir
+              << ": results.json results.csv results.md report.html, one folder per scene\n";
+    if (result.num_failed > 0) {
+      std::cerr << "glimpse bench: " << result.num_failed << " of " << result.scenes.size()
+                << " scene(s) failed (see results.md)\n";
+      return 1;
+    }
     return 0;
   }
   if (info_cmd->parsed()) {

@@ -107,14 +107,16 @@ void TrainProgress::finish() {
 }
 
 void TrainProgress::draw() {
-  out_ << kClearLine << format_progress_line(figures_, options_.bar_width) << std::flush;
+  out_ << kClearLine << format_progress_line(figures_, options_.bar_width)
+       << (options_.context ? options_.context(figures_) : std::string()) << std::flush;
   line_open_ = true;
   last_draw_ = clock_.seconds();
   ++lines_;
 }
 
 void TrainProgress::emit_log_line() {
-  GLIMPSE_LOG(Info) << "train: " << format_progress_line(figures_, 0);
+  GLIMPSE_LOG(Info) << options_.label << ": " << format_progress_line(figures_, 0)
+                    << (options_.context ? options_.context(figures_) : std::string());
   last_log_ = clock_.seconds();
   last_logged_iteration_ = figures_.iteration;
   ++lines_;

@@ -7,6 +7,7 @@
 #include "core/timer.h"
 #include "optim/trainer.h"
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -14,15 +15,6 @@ namespace glimpse {
 
 // True when stderr is a terminal (isatty).
 bool stderr_is_terminal();
-
-struct ProgressOptions {
-  bool interactive = false;        // redraw one line in place instead of logging lines
-  double redraw_interval = 0.1;    // interactive: seconds between redraws
-  double log_fraction = 0.1;       // logged: a line each time this fraction of the run has passed,
-  double log_min_interval = 2.0;   //   but not closer than this many seconds,
-  double log_max_interval = 60.0;  //  and at least one line this often
-  int bar_width = 24;              // characters inside the bar
-};
 
 // The smoothed figures shown on a line.
 struct ProgressFigures {
@@ -33,6 +25,18 @@ struct ProgressFigures {
   double psnr = 0;            // moving average of the training-view PSNR
   int64_t num_gaussians = 0;
   double eta_seconds = 0;  // (total - iteration) / its_per_second
+};
+
+struct ProgressOptions {
+  bool interactive = false;        // redraw one line in place instead of logging lines
+  double redraw_interval = 0.1;    // interactive: seconds between redraws
+  double log_fraction = 0.1;       // logged: a line each time this fraction of the run has passed,
+  double log_min_interval = 2.0;   //   but not closer than this many seconds,
+  double log_max_interval = 60.0;  //  and at least one line this often
+  int bar_width = 24;              // characters inside the bar
+  std::string label = "train";     // logged lines start with "<label>: "
+  // Appended to every line when set, e.g. the progress of a benchmark suite the run belongs to.
+  std::function<std::string(const ProgressFigures&)> context;
 };
 
 // "[##########..........]  1200/3000  14.8 it/s  loss 0.0412  PSNR 24.31 dB  71234 Gaussians

@@ -8,6 +8,8 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "eval/metrics.h"
+#include "eval/protocols.h"
 #include "io/atomic_file.h"
 #include "io/cameras_json.h"
 #include "io/dataset_reader.h"
@@ -26,6 +28,7 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -146,10 +149,13 @@ struct EvalContext {
   const Dataset* dataset;
   Rasterizer* rasterizer;
   RenderOptions render;
+  bool masked = false;     // DTU protocol metrics (views carry binary masks)
+  Lpips* lpips = nullptr;  // null: LPIPS unavailable
 };
 
 // Renders the views, writes <dir>/{renders,gt,depth,error}/<stem>.png (when dir is not empty)
-// and measures PSNR and SSIM.
+// and measures PSNR, both SSIMs and, with a network, LPIPS and the average error. Masked: the
+// ground truth and error images are the white-composited ones the metrics compare.
 SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vector<int>& ids,
                       const fs::path& dir) {
   SplitMetrics metrics;
@@ -162,31 +168,49 @@ SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vec
     }
   }
   RenderOutput out;
-  std::vector<double> psnrs, ssims;
+  std::vector<double> psnrs, ssims, ssims_sk, lpipss, avg_errors;
   for (int id : ids) {
     const View& view = ctx.dataset->views[id];
     ctx.rasterizer->forward(g, view.camera, ctx.render, out);
     ViewMetrics m;
     m.index = id;
     m.name = view.name;
-    m.psnr = psnr_clamped(out.rgb, view.image);
     const Image<float> render = clamped(out.rgb);
-    m.ssim = ssim(render, view.image);
+    Image<float> render_cmp = render, truth_cmp = view.image;
+    if (ctx.masked) {
+      m.psnr = psnr_masked(render, view.image, view.mask);
+      render_cmp = composite_background(render, view.mask);
+      truth_cmp = composite_background(view.image, view.mask);
+    } else {
+      m.psnr = psnr(render, view.image);
+    }
+    m.ssim = ssim_3dgs(render_cmp, truth_cmp);
+    m.ssim_sk = ssim_skimage(render_cmp, truth_cmp);
+    if (ctx.lpips != nullptr) {
+      m.lpips = ctx.lpips->distance(render_cmp, truth_cmp);
+      m.avg_error = average_error(m.psnr, m.ssim, m.lpips);
+    }
     if (!dir.empty()) {
       const std::string name = png_name(view.name);
       write_png((dir / "renders" / name).string(), render);
-      write_png((dir / "gt" / name).string(), view.image);
+      write_png((dir / "gt" / name).string(), truth_cmp);
       write_png((dir / "depth" / name).string(),
                 colorize_depth(out.depth, static_cast<float>(ctx.dataset->near_depth),
                                static_cast<float>(ctx.dataset->far_depth)));
-      write_png((dir / "error" / name).string(), error_map(out.rgb, view.image));
+      write_png((dir / "error" / name).string(), error_map(render_cmp, truth_cmp));
     }
     psnrs.push_back(m.psnr);
     ssims.push_back(m.ssim);
+    ssims_sk.push_back(m.ssim_sk);
+    lpipss.push_back(m.lpips);
+    avg_errors.push_back(m.avg_error);
     metrics.views.push_back(m);
   }
   metrics.mean_psnr = finite_mean(psnrs);
   metrics.mean_ssim = finite_mean(ssims);
+  metrics.mean_ssim_sk = finite_mean(ssims_sk);
+  metrics.mean_lpips = finite_mean(lpipss);
+  metrics.mean_avg_error = finite_mean(avg_errors);
   return metrics;
 }
 
@@ -196,9 +220,76 @@ nlohmann::json split_json(const SplitMetrics& s) {
     views.push_back({{"index", v.index},
                      {"name", v.name},
                      {"psnr", finite_or_null(v.psnr)},
-                     {"ssim", finite_or_null(v.ssim)}});
+                     {"ssim", finite_or_null(v.ssim)},
+                     {"ssim_sk", finite_or_null(v.ssim_sk)},
+                     {"lpips", finite_or_null(v.lpips)},
+                     {"avg_error", finite_or_null(v.avg_error)}});
   return {{"views", views},
-          {"mean", {{"psnr", finite_or_null(s.mean_psnr)}, {"ssim", finite_or_null(s.mean_ssim)}}}};
+          {"mean",
+           {{"psnr", finite_or_null(s.mean_psnr)},
+            {"ssim", finite_or_null(s.mean_ssim)},
+            {"ssim_sk", finite_or_null(s.mean_ssim_sk)},
+            {"lpips", finite_or_null(s.mean_lpips)},
+            {"avg_error", finite_or_null(s.mean_avg_error)}}}};
+}
+
+// The training and test views: the protocol's (config.protocol), else the dataset's split, else
+// every view trains and none is tested. Fills result.protocol and result.masked_metrics.
+void select_split(const TrainConfig& config, const Dataset& dataset, TrainResult& result,
+                  std::vector<int>& train_ids, std::vector<int>& test_ids) {
+  const int n = static_cast<int>(dataset.views.size());
+  if (config.protocol == EvalProtocol::None) {
+    if (train_ids.empty())
+      for (int i = 0; i < n; ++i) train_ids.push_back(i);
+    result.protocol = test_ids.empty() ? "no split: every view trains, none is tested"
+                                       : "the dataset's split (split.json)";
+    return;
+  }
+  const Suite suite = config.protocol == EvalProtocol::Llff ? Suite::Llff : Suite::Dtu;
+  ProtocolSpec spec;
+  try {
+    spec = make_protocol(suite, config.views, n);
+  } catch (const Error& e) {
+    GLIMPSE_FAIL() << "train: dataset " << config.dataset << " (" << n
+                   << " views) does not fit the " << suite_name(suite)
+                   << " protocol: " << error_message_without_location(e.what());
+  }
+  train_ids = spec.train_ids;
+  test_ids = spec.test_ids;
+  result.protocol = describe_protocol(spec);
+  result.masked_metrics = spec.masked;
+  const Camera& cam = dataset.views.front().camera;
+  if (cam.width != spec.image_width || cam.height != spec.image_height) {
+    GLIMPSE_LOG(Warning) << "train: the " << suite_name(suite) << " protocol evaluates at "
+                         << spec.image_width << "x" << spec.image_height << ", the images are "
+                         << cam.width << "x" << cam.height
+                         << ": the figures are not comparable with published ones";
+  }
+  if (spec.masked)
+    for (int id : test_ids) {
+      const View& v = dataset.views[id];
+      GLIMPSE_CHECK(v.mask.width() == v.camera.width && v.mask.height() == v.camera.height &&
+                    v.mask.channels() == 1)
+          << "train: the " << suite_name(suite) << " protocol needs an object mask for test view "
+          << v.name << " (" << v.image_path << "), and the dataset has none";
+    }
+}
+
+// LPIPS from the configured model, or nullopt with `status` saying why it is unavailable.
+std::optional<Lpips> load_lpips(const std::string& model, std::string& status) {
+  if (model.empty()) {
+    status = "unavailable: no LPIPS model given (lpips_model / --lpips-model)";
+    return std::nullopt;
+  }
+  std::string why;
+  std::optional<Lpips> lpips = Lpips::load(model, &why);
+  if (!lpips) {
+    status = "unavailable: " + why;
+    GLIMPSE_LOG(Warning) << "train: LPIPS " << status;
+    return std::nullopt;
+  }
+  status = "LPIPS-VGG from " + model + (lpips->verified() ? " (verified)" : " (not verified)");
+  return lpips;
 }
 
 // Per-iteration values averaged over consecutive buckets of at least kMinCurveBucket iterations
@@ -281,32 +372,45 @@ nlohmann::json TrainResult::to_json() const {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& [iteration, value] : test_psnr_history)
     history.push_back({{"iteration", iteration}, {"psnr", finite_or_null(value)}});
-  return {
-      {"command", "train"},
-      {"build", build_info_json()},
-      {"device", device},
-      {"rasterizer", rasterizer},
-      {"dataset", {{"root", dataset_root}, {"format", "llff"}, {"num_views", num_dataset_views}}},
-      {"iterations", final_iteration},
-      {"start_iteration", start_iteration},
-      {"initial_gaussians", num_initial_gaussians},
-      {"num_gaussians", num_gaussians},
-      {"train_seconds", train_seconds},
-      {"wall_seconds", wall_seconds},
-      {"iterations_per_second", finite_or_null(its_per_second)},
-      {"test", split_json(test)},
-      {"train", split_json(train)},
-      {"test_psnr_history", history},
-      {"point_cloud", ply_path},
-      {"config", config.to_json()}};
+  return {{"command", "train"},
+          {"build", build_info_json()},
+          {"device", device},
+          {"rasterizer", rasterizer},
+          {"dataset",
+           {{"root", dataset_root},
+            {"format", dataset_format},
+            {"num_views", num_dataset_views},
+            {"width", image_width},
+            {"height", image_height}}},
+          {"protocol", protocol},
+          {"metrics",
+           {{"masked", masked_metrics},
+            {"ssim", kSsim3dgsName},
+            {"ssim_sk", kSsimSkimageName},
+            {"lpips", lpips}}},
+          {"iterations", final_iteration},
+          {"start_iteration", start_iteration},
+          {"initial_gaussians", num_initial_gaussians},
+          {"num_gaussians", num_gaussians},
+          {"train_seconds", train_seconds},
+          {"wall_seconds", wall_seconds},
+          {"iterations_per_second", finite_or_null(its_per_second)},
+          {"test", split_json(test)},
+          {"train", split_json(train)},
+          {"test_psnr_history", history},
+          {"point_cloud", ply_path},
+          {"config", config.to_json()}};
 }
 
 std::string TrainResult::to_markdown() const {
   std::ostringstream md;
   md << std::fixed;
   md << "# glimpse train report\n\n";
-  md << "- dataset: `" << dataset_root << "` (LLFF, " << num_dataset_views << " views, factor "
-     << config.factor << ")\n";
+  md << "- dataset: `" << dataset_root << "` (" << dataset_format << ", " << num_dataset_views
+     << " views, " << image_width << "x" << image_height << ")\n";
+  md << "- split: " << protocol << "\n";
+  md << "- metrics: " << (masked_metrics ? "masked (DTU protocol)" : "full image")
+     << "; SSIM = SSIM_gs, SSIM_sk = scikit-image; LPIPS " << lpips << "\n";
   md << "- initialisation: " << init_method_name(config.init) << ", " << num_initial_gaussians
      << " Gaussians\n";
   md << "- training: iterations " << start_iteration << " to " << final_iteration << " on "
@@ -316,18 +420,30 @@ std::string TrainResult::to_markdown() const {
   md << "- final model: " << num_gaussians << " Gaussians, SH degree " << config.trainer.sh_degree
      << ", `" << ply_path << "`\n";
   md << "- wall time: " << std::setprecision(1) << wall_seconds << " s\n\n";
-  md << "| split | view | PSNR (dB) | SSIM |\n|---|---|---:|---:|\n";
-  for (const auto& [label, split] : {std::pair<const char*, const SplitMetrics*>{"test", &test},
-                                     std::pair<const char*, const SplitMetrics*>{"train", &train}})
+  // "n/a" for values that are unavailable (LPIPS without a model).
+  auto cell = [](double v, int precision) {
+    std::ostringstream c;
+    if (std::isnan(v))
+      c << "n/a";
+    else
+      c << std::fixed << std::setprecision(precision) << v;
+    return c.str();
+  };
+  md << "| split | view | PSNR (dB) | SSIM | SSIM_sk | LPIPS | avg error |\n"
+     << "|---|---|---:|---:|---:|---:|---:|\n";
+  for (const auto& [label, split] :
+       {std::pair<const char*, const SplitMetrics*>{"test", &test},
+        std::pair<const char*, const SplitMetrics*>{"train", &train}}) {
     for (const ViewMetrics& v : split->views)
-      md << "| " << label << " | " << v.name << " | " << std::setprecision(2) << v.psnr << " | "
-         << std::setprecision(4) << v.ssim << " |\n";
+      md << "| " << label << " | " << v.name << " | " << cell(v.psnr, 2) << " | " << cell(v.ssim, 4)
+         << " | " << cell(v.ssim_sk, 4) << " | " << cell(v.lpips, 4) << " | "
+         << cell(v.avg_error, 4) << " |\n";
+    if (!split->views.empty())
+      md << "| " << label << " | **mean** | " << cell(split->mean_psnr, 2) << " | "
+         << cell(split->mean_ssim, 4) << " | " << cell(split->mean_ssim_sk, 4) << " | "
+         << cell(split->mean_lpips, 4) << " | " << cell(split->mean_avg_error, 4) << " |\n";
+  }
   md << "\n";
-  if (!test.views.empty())
-    md << "Test mean: PSNR " << std::setprecision(2) << test.mean_psnr << " dB, SSIM "
-       << std::setprecision(4) << test.mean_ssim << " (" << test.views.size() << " views).\n";
-  md << "Train mean: PSNR " << std::setprecision(2) << train.mean_psnr << " dB, SSIM "
-     << std::setprecision(4) << train.mean_ssim << " (" << train.views.size() << " views).\n";
   return md.str();
 }
 
@@ -360,11 +476,14 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   check_dataset_for_rendering(dataset, config.dataset, "train");
   const int n = static_cast<int>(dataset.views.size());
   std::vector<int> train_ids = dataset.train_ids;
-  if (train_ids.empty())
-    for (int i = 0; i < n; ++i) train_ids.push_back(i);
-  const std::vector<int> test_ids = dataset.test_ids;
+  std::vector<int> test_ids = dataset.test_ids;
+  select_split(config, dataset, result, train_ids, test_ids);
   result.dataset_root = dataset.root.empty() ? config.dataset : dataset.root;
+  result.dataset_format = dataset.format;
   result.num_dataset_views = n;
+  result.image_width = dataset.views.front().camera.width;
+  result.image_height = dataset.views.front().camera.height;
+  std::optional<Lpips> lpips = load_lpips(config.lpips_model, result.lpips);
   std::vector<View> train_views;
   for (int id : train_ids) train_views.push_back(dataset.views[id]);
 
@@ -443,13 +562,16 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
     result.ply_path = (dir / "point_cloud.ply").string();
     write_splat_ply(result.ply_path, trainer.gaussians());
   };
-  EvalContext eval{&dataset, &trainer.rasterizer(), config.trainer.render};
+  EvalContext eval{&dataset, &trainer.rasterizer(), config.trainer.render, result.masked_metrics,
+                   lpips ? &*lpips : nullptr};
   eval.render.sh_degree = config.trainer.sh_degree;
   eval.render.background = config.trainer.background;
 
   ProgressOptions progress_options;
   progress_options.interactive = run.progress == ProgressMode::Interactive ||
                                  (run.progress == ProgressMode::Auto && stderr_is_terminal());
+  progress_options.label = run.progress_label;
+  progress_options.context = run.progress_context;
   GLIMPSE_LOG(Info) << "train: iterations " << trainer.iteration() << " -> " << total << " on "
                     << result.rasterizer << ", " << train_ids.size() << " training and "
                     << test_ids.size() << " test view(s), strategy "

@@ -3,6 +3,7 @@
 // splat PLY output in the reference layout, and test-view evaluation (PSNR, SSIM, images, plot).
 #pragma once
 
+#include "app/progress.h"
 #include "app/train_config.h"
 #include "optim/trainer.h"
 
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,23 +28,36 @@ enum class ProgressMode {
 struct TrainRunOptions {
   bool resume = false;  // continue from <output>/checkpoint.bin (its configuration must match)
   ProgressMode progress = ProgressMode::Auto;
+  std::string progress_label = "train";  // the progress lines' prefix
+  // Appended to each progress line when set (see ProgressOptions::context).
+  std::function<std::string(const ProgressFigures&)> progress_context;
   // Called once the trainer exists (after a resumed checkpoint is loaded, before the first
   // step), e.g. to add loss terms.
   std::function<void(Trainer&)> prepare;
 };
 
-// Quality of one rendered view against its image.
+// Quality of one rendered view against its image. Renders are clamped to [0, 1]. Under the DTU
+// protocol (masked) PSNR is over the object mask's pixels and the SSIMs and LPIPS compare render
+// and ground truth composited onto white outside the mask (eval/metrics.h).
 struct ViewMetrics {
-  int index = 0;     // index into the dataset's views
-  std::string name;  // image file name
-  double psnr = 0;   // dB, render clamped to [0, 1] (+inf when exact)
-  double ssim = 0;   // mean SSIM (3DGS's 11x11 Gaussian window)
+  int index = 0;            // index into the dataset's views
+  std::string name;         // image file name
+  double psnr = 0;          // dB (+inf when exact)
+  double ssim = 0;          // SSIM_gs: 3DGS's 11x11 Gaussian window (eval ssim_3dgs)
+  double ssim_sk = 0;       // SSIM_sk: scikit-image's 7x7 box window, data_range 1
+  double lpips = kNaN;      // LPIPS-VGG on [0, 1] inputs; NaN when unavailable
+  double avg_error = kNaN;  // RegNeRF's average error (needs LPIPS); NaN when unavailable
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct SplitMetrics {
   std::vector<ViewMetrics> views;
-  double mean_psnr = 0;  // over the finite values (NaN when there are no views)
+  // Means over the finite values (NaN when there are none, e.g. LPIPS without a model).
+  double mean_psnr = 0;
   double mean_ssim = 0;
+  double mean_ssim_sk = 0;
+  double mean_lpips = ViewMetrics::kNaN;
+  double mean_avg_error = ViewMetrics::kNaN;
 };
 
 struct TrainResult {
@@ -50,7 +65,12 @@ struct TrainResult {
   std::string device;      // "cpu" or "cuda": where the rasterizer ran
   std::string rasterizer;  // the backend's name
   std::string dataset_root;
+  std::string dataset_format;  // "llff", "dtu", ...
   int num_dataset_views = 0;
+  int image_width = 0, image_height = 0;  // of the first view (the evaluation resolution)
+  std::string protocol;         // describe_protocol() of the split, or how the split was chosen
+  bool masked_metrics = false;  // DTU protocol: metrics on the object masks
+  std::string lpips;            // "LPIPS-VGG (<file>, verified)" or "unavailable: <why>"
   int64_t num_initial_gaussians = 0;
   int start_iteration = 0;  // 0, or the iteration of the resumed checkpoint
   int final_iteration = 0;

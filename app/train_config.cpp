@@ -25,6 +25,8 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr std::pair<const char*, EvalProtocol> kProtocolNames[] = {
+    {"none", EvalProtocol::None}, {"llff", EvalProtocol::Llff}, {"dtu", EvalProtocol::Dtu}};
 constexpr std::pair<const char*, TrainDevice> kDeviceNames[] = {
     {"auto", TrainDevice::Auto}, {"cpu", TrainDevice::Cpu}, {"cuda", TrainDevice::Cuda}};
 constexpr std::pair<const char*, InitMethod> kInitNames[] = {{"depth", InitMethod::Depth},
@@ -78,6 +80,9 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("format", c.format);
   v("factor", c.factor);
   v("llff_bd_factor", c.llff_bd_factor);
+  v("protocol", c.protocol);
+  v("views", c.views);
+  v("lpips_model", c.lpips_model);
   v("init", c.init);
   v("init_stride", c.init_stride);
   v("init_opacity", c.init_opacity);
@@ -157,6 +162,7 @@ Json encode(float v) { return shortest_double(v); }
 Json encode(const Vec3<float>& v) {
   return Json::array({shortest_double(v.x), shortest_double(v.y), shortest_double(v.z)});
 }
+Json encode(EvalProtocol v) { return name_of(kProtocolNames, v); }
 Json encode(TrainDevice v) { return name_of(kDeviceNames, v); }
 Json encode(InitMethod v) { return name_of(kInitNames, v); }
 Json encode(DensifyStrategy v) { return name_of(kStrategyNames, v); }
@@ -299,6 +305,9 @@ class JsonReader {
       }
     wrong_type(key, j, expected.c_str());
   }
+  void decode(const Json& j, EvalProtocol& v, const std::string& key) const {
+    decode_enum(j, v, key, kProtocolNames);
+  }
   void decode(const Json& j, TrainDevice& v, const std::string& key) const {
     decode_enum(j, v, key, kDeviceNames);
   }
@@ -331,6 +340,7 @@ void flatten(const Json& j, const std::string& prefix, std::map<std::string, std
 
 }  // namespace
 
+const char* eval_protocol_name(EvalProtocol protocol) { return name_of(kProtocolNames, protocol); }
 const char* train_device_name(TrainDevice device) { return name_of(kDeviceNames, device); }
 const char* init_method_name(InitMethod method) { return name_of(kInitNames, method); }
 const char* densify_strategy_name(DensifyStrategy strategy) {
@@ -356,6 +366,9 @@ void TrainConfig::check(bool require_paths) const {
   GLIMPSE_CHECK(factor >= 1) << "train: factor must be >= 1, got " << factor;
   GLIMPSE_CHECK(std::isfinite(llff_bd_factor) && llff_bd_factor >= 0)
       << "train: llff_bd_factor must be >= 0 (0: no rescaling), got " << llff_bd_factor;
+  GLIMPSE_CHECK(protocol == EvalProtocol::None || views == 3 || views == 6 || views == 9)
+      << "train: views must be 3, 6 or 9 (the protocols' view counts), got " << views;
+  GLIMPSE_CHECK(views >= 1) << "train: views must be >= 1, got " << views;
   GLIMPSE_CHECK(init_stride >= 1) << "train: init_stride must be >= 1, got " << init_stride;
   GLIMPSE_CHECK(init_opacity > 0.0f && init_opacity < 1.0f)
       << "train: init_opacity must be in (0, 1), got " << init_opacity;
@@ -398,8 +411,8 @@ void TrainConfig::update_from_json(const nlohmann::json& json, const std::string
 
 nlohmann::json TrainConfig::resume_key() const {
   nlohmann::json key = to_json();
-  for (const char* k :
-       {"dataset", "output", "device", "threads", "save_every", "checkpoint_every", "test_every"})
+  for (const char* k : {"dataset", "output", "device", "threads", "save_every", "checkpoint_every",
+                        "test_every", "lpips_model"})
     key.erase(k);
   key["trainer"].erase("iterations");
   return key;

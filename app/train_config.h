@@ -24,8 +24,18 @@ enum class InitMethod {
   Random,  // random points in the training cameras' frustums between the depth bounds
 };
 
-// "auto"/"cpu"/"cuda", "depth"/"random", "adc"/"mcmc"/"none", "three_sigma"/"opacity_aware",
-// "off"/"mip".
+// Which training/test split and metrics a run uses.
+enum class EvalProtocol {
+  None,  // the dataset's own split (LLFF split.json), else every view trains and none is tested
+  Llff,  // LLFF sparse-view protocol (eval/protocols.h): every 8th image tested, `views` by
+         // linspace; full-image metrics
+  Dtu,   // DTU sparse-view protocol: training ids 25 22 28 ... (first `views`), the 25 test ids,
+         // masked metrics (PSNR over the object mask, SSIM/LPIPS on white-composited images)
+};
+
+// "none"/"llff"/"dtu", "auto"/"cpu"/"cuda", "depth"/"random", "adc"/"mcmc"/"none",
+// "three_sigma"/"opacity_aware", "off"/"mip".
+const char* eval_protocol_name(EvalProtocol protocol);
 const char* train_device_name(TrainDevice device);
 const char* init_method_name(InitMethod method);
 const char* densify_strategy_name(DensifyStrategy strategy);
@@ -51,18 +61,24 @@ struct TrainConfig {
   std::string format = "auto";             // dataset layout: auto, llff, colmap, dtu, transforms
   int factor = 8;                          // LLFF downsampling: images_<factor>/ (8: 504x378)
   double llff_bd_factor = 0.0;             // LLFF: > 0 rescales like the NeRF loader (0.75)
-  InitMethod init = InitMethod::Depth;     // how the starting Gaussians are made
-  int init_stride = 4;                     // depth init: one Gaussian per stride x stride block
-  float init_opacity = 0.1f;               // opacity of the initial Gaussians (3DGS: 0.1)
-  float init_scale = 1.0f;                 // depth init: 3D std dev in blocks (DepthInitOptions)
-  int random_count = 50000;                // random init: number of Gaussians
-  int save_every = 0;                      // point cloud every N iterations (0: only the final one)
-  int checkpoint_every = 1000;             // checkpoint.bin every N iterations and at the end
-                                           // (0: never)
-  int test_every = 0;                      // test-view PSNR every N iterations (0: only at the end)
+  EvalProtocol protocol = EvalProtocol::None;  // split and metrics (see EvalProtocol)
+  int views = 3;                               // protocol training views: 3, 6 or 9
+  // LPIPS-VGG network for the test metrics (ONNX, see eval/metrics.h Lpips); empty or unusable:
+  // LPIPS and the average error are reported unavailable. Evaluation only (not in resume_key).
+  std::string lpips_model;
+  InitMethod init = InitMethod::Depth;  // how the starting Gaussians are made
+  int init_stride = 4;                  // depth init: one Gaussian per stride x stride block
+  float init_opacity = 0.1f;            // opacity of the initial Gaussians (3DGS: 0.1)
+  float init_scale = 1.0f;              // depth init: 3D std dev in blocks (DepthInitOptions)
+  int random_count = 50000;             // random init: number of Gaussians
+  int save_every = 0;                   // point cloud every N iterations (0: only the final one)
+  int checkpoint_every = 1000;          // checkpoint.bin every N iterations and at the end
+                                        // (0: never)
+  int test_every = 0;                   // test-view PSNR every N iterations (0: only at the end)
   TrainerOptions trainer = sparse_view_trainer_defaults();  // the optimisation (optim/trainer.h)
 
-  // Throws glimpse::Error naming the field: threads < 0, factor < 1, init_stride < 1,
+  // Throws glimpse::Error naming the field: threads < 0, factor < 1, views not 3/6/9 (with a
+  // protocol), init_stride < 1,
   // init_opacity outside (0, 1), init_scale <= 0, random_count < 1, negative cadences, an invalid
   // trainer option (TrainerOptions::check), and with `require_paths` an empty dataset or output
   // (a configuration file may leave those to the command line).
@@ -82,7 +98,8 @@ struct TrainConfig {
 
   // The part of the configuration a checkpoint must agree with to be resumed: everything that
   // shapes the model and its optimisation (trainer options except `iterations`, initialisation,
-  // LLFF factor), not where the files go, the thread count, the device or the cadences.
+  // LLFF factor, protocol and views), not where the files go, the thread count, the device, the
+  // cadences or the LPIPS model.
   nlohmann::json resume_key() const;
 };
 

@@ -7,8 +7,12 @@
 #include "io/llff.h"
 #include "io/transforms_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace glimpse {
 namespace fs = std::filesystem;
@@ -42,6 +46,8 @@ DatasetFormat detect_dataset_format(const std::string& root) {
   const fs::path r(root);
   GLIMPSE_CHECK(fs::is_directory(r)) << "dataset " << root << " is not a folder";
   if (fs::exists(r / "poses_bounds.npy")) return DatasetFormat::Llff;
+  if (fs::absolute(r).lexically_normal().parent_path().filename() == "Rectified")
+    return DatasetFormat::Dtu;  // <dtu>/Rectified/scanN
   for (const char* dir : {"sparse/0", "sparse"})
     if (fs::exists(r / dir / "cameras.bin") || fs::exists(r / dir / "cameras.txt"))
       return DatasetFormat::Colmap;
@@ -65,6 +71,35 @@ void DatasetReadOptions::check() const {
       << "dataset: DTU image size must be positive, got " << dtu_width << "x" << dtu_height;
 }
 
+namespace {
+
+// The DTU reader's root and scan for a dataset path: an IDR scan folder as it is; a Rectified
+// scan folder <dtu>/Rectified/scanN as (<dtu>, scanN); a folder holding Rectified/ with exactly
+// one scan as (folder, that scan). Several scans: an error listing them.
+std::pair<std::string, std::string> dtu_root_and_scan(const std::string& root) {
+  const fs::path r = fs::absolute(root).lexically_normal();
+  const fs::path dir = r.filename().empty() ? r.parent_path() : r;
+  if (dir.parent_path().filename() == "Rectified")
+    return {dir.parent_path().parent_path().string(), dir.filename().string()};
+  if (fs::exists(dir / "cameras_sphere.npz") || fs::exists(dir / "cameras.npz") ||
+      !fs::is_directory(dir / "Rectified"))
+    return {root, ""};
+  std::vector<std::string> scans;
+  for (const auto& entry : fs::directory_iterator(dir / "Rectified"))
+    if (entry.is_directory()) scans.push_back(entry.path().filename().string());
+  std::sort(scans.begin(), scans.end());
+  GLIMPSE_CHECK(!scans.empty()) << "DTU dataset " << root << ": Rectified/ holds no scan folder";
+  if (scans.size() == 1) return {root, scans.front()};
+  std::string list;
+  for (const std::string& s : scans) list += (list.empty() ? "" : ", ") + s;
+  GLIMPSE_FAIL() << "DTU dataset " << root << " holds several scans (" << list
+                 << "): give one scan folder, e.g. "
+                 << (dir / "Rectified" / scans.front()).string();
+  return {};
+}
+
+}  // namespace
+
 Dataset read_dataset(const std::string& root, const DatasetReadOptions& options) {
   options.check();
   const DatasetFormat format =
@@ -82,7 +117,9 @@ Dataset read_dataset(const std::string& root, const DatasetReadOptions& options)
       DtuOptions o;
       o.width = options.dtu_width;
       o.height = options.dtu_height;
-      return read_dtu(root, o);
+      const auto [dtu_root, scan] = dtu_root_and_scan(root);
+      o.scan = scan;
+      return read_dtu(dtu_root, o);
     }
     case DatasetFormat::Transforms:
       return read_transforms_json(root);

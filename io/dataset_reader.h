@@ -15,7 +15,8 @@ const char* dataset_format_name(DatasetFormat format);  // "auto", "llff", "colm
 DatasetFormat dataset_format_from_name(const std::string& name);
 
 // The layout of `root`, from the files it holds: poses_bounds.npy (LLFF), sparse/ with COLMAP
-// cameras (COLMAP), cameras_sphere.npz / cameras.npz / Rectified/ (DTU), transforms*.json.
+// cameras (COLMAP), cameras_sphere.npz / cameras.npz / Rectified/ (DTU; also a scan folder
+// <dtu>/Rectified/scanN), transforms*.json.
 // Throws glimpse::Error naming the folder and what was looked for when none matches.
 DatasetFormat detect_dataset_format(const std::string& root);
 
@@ -27,6 +28,8 @@ struct DatasetReadOptions {
   void check() const;
 };
 
+// DTU: an IDR/NeuS scan folder, a Rectified scan folder <dtu>/Rectified/scanN (cameras and
+// idrmasks found from <dtu>), or <dtu> itself when its Rectified/ holds one scan.
 Dataset read_dataset(const std::string& root, const DatasetReadOptions& options = {});
 
 }  // namespace glimpse

@@ -16,6 +16,7 @@
 #include "optim/loss_term.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
+#include "tests/support/log_capture.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -339,25 +340,7 @@ TEST(TrainCommand, FailsBeforeTrainingOnBadInputs) {
   EXPECT_FALSE(fs::exists(capture.tmp() / "out"));
 }
 
-// Records log messages instead of failing the test on errors (a divergence is logged as an
-// error); afterwards restores the behaviour of tests/support/test_main.cpp.
-class LogCapture {
- public:
-  LogCapture() {
-    set_log_sink([this](LogLevel level, const std::string& message) {
-      if (level >= LogLevel::Error) errors.push_back(message);
-    });
-  }
-  ~LogCapture() {
-    set_log_sink([](LogLevel level, const std::string& message) {
-      std::fprintf(stderr, "[%s] %s\n", log_level_name(level), message.c_str());
-      if (level >= LogLevel::Error) ADD_FAILURE() << "error logged: " << message;
-    });
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::vector<std::string> errors;
-};
+using glimpse::testing::LogCapture;
 
 // A loss term that makes the gradient of one position NaN at a chosen iteration, and copies the
 // checkpoint file as it is two iterations earlier (after the checkpoint before the divergence).

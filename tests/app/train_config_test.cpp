@@ -30,6 +30,9 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.device, b.device);
   EXPECT_EQ(a.threads, b.threads);
   EXPECT_EQ(a.factor, b.factor);
+  EXPECT_EQ(a.protocol, b.protocol);
+  EXPECT_EQ(a.views, b.views);
+  EXPECT_EQ(a.lpips_model, b.lpips_model);
   EXPECT_EQ(a.init, b.init);
   EXPECT_EQ(a.init_stride, b.init_stride);
   EXPECT_SAME_FLOAT(a.init_opacity, b.init_opacity);
@@ -94,6 +97,9 @@ TrainConfig non_default() {
   c.device = TrainDevice::Cpu;
   c.threads = 3;
   c.factor = 4;
+  c.protocol = EvalProtocol::Dtu;
+  c.views = 9;
+  c.lpips_model = "models/lpips_vgg.onnx";
   c.init = InitMethod::Random;
   c.init_stride = 7;
   c.init_opacity = 0.123456789f;
@@ -290,6 +296,10 @@ TEST(TrainConfig, WrongTypesAndBadValuesAreRejected) {
   EXPECT_HAS(e, "dssim_lambda must be in [0, 1]");
   e = load_error(Json::parse(R"({"trainer": {"render": {"near_plane": 5, "far_plane": 1}}})"));
   EXPECT_NE(e, "");
+  e = load_error(Json::parse(R"({"protocol": "llff", "views": 4})"));
+  EXPECT_HAS(e, "views must be 3, 6 or 9");
+  e = load_error(Json::parse(R"({"protocol": "blender"})"));
+  EXPECT_HAS(e, "key 'protocol' must be one of \"none\", \"llff\" or \"dtu\"");
   e = load_error(Json::parse(R"({"init_opacity": 1.0})"));
   EXPECT_HAS(e, "init_opacity must be in (0, 1)");
   // A failed load changes nothing.
@@ -331,13 +341,16 @@ TEST(TrainConfig, ResumeKeyIgnoresWhereAndHowOftenButNotTheModel) {
   b.save_every = 1;
   b.checkpoint_every = 2;
   b.test_every = 3;
+  b.lpips_model = "";  // evaluation only
   EXPECT_EQ(a.resume_key(), b.resume_key());
   EXPECT_EQ(describe_config_differences(a.resume_key(), b.resume_key()), "");
   b.trainer.lr.opacity = 0.5f;
   b.init_stride = 2;
+  b.views = 3;
   const std::string diff = describe_config_differences(a.resume_key(), b.resume_key());
   EXPECT_HAS(diff, "trainer.lr.opacity: 0.07 vs 0.5");
   EXPECT_HAS(diff, "init_stride: 7 vs 2");
+  EXPECT_HAS(diff, "views: 9 vs 3");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // (mask centroids against the projected object centre).
 #include "io/dtu.h"
 
+#include "io/dataset_reader.h"
 #include "io/image_io.h"
 #include "io/npy.h"
 #include "tests/io/test_util.h"
@@ -485,6 +486,27 @@ TEST(DtuTest, RectifiedLayoutTinyScan) {
     options.masks = DtuMasks::kRequired;
     EXPECT_ERROR_CONTAINS(read_dtu(t.dir.path().string(), options), "no mask for view 0");
   }
+}
+
+// The dataset entry point (glimpse train's path argument) finds the scan of a Rectified layout.
+TEST(DtuTest, ReadDatasetTakesARectifiedScanFolder) {
+  TinyRectified t(true, true);
+  const fs::path root = t.dir.path();
+  const fs::path scan = root / "Rectified" / "scan9";
+  EXPECT_EQ(detect_dataset_format(scan.string()), DatasetFormat::Dtu);
+  for (const fs::path& path : {scan, root}) {
+    SCOPED_TRACE(path.string());
+    const Dataset d = read_dataset(path.string());
+    EXPECT_EQ(d.format, "dtu");
+    ASSERT_EQ(d.views.size(), 2u);
+    EXPECT_EQ(d.views[1].name, "rect_002_3_r7000.png");
+    EXPECT_EQ(d.views[1].camera.width, 400);
+    EXPECT_EQ(d.views[1].mask.width(), 400);  // idrmasks found from the DTU root
+  }
+  // Two scans: the root alone is ambiguous.
+  write_image(root / "Rectified" / "scan10" / "rect_001_3_r5000.png", 32, 24, 3, 0.6f);
+  EXPECT_ERROR_CONTAINS(read_dataset(root.string()), "several scans (scan10, scan9)");
+  EXPECT_EQ(read_dataset(scan.string()).views.size(), 2u);
 }
 
 TEST(DtuTest, RectifiedErrors) {
