@@ -141,6 +141,7 @@ SuiteRun read_run(const fs::path& dir, int seed) {
                 number_or_nan(mean, "ssim_sk"), number_or_nan(mean, "lpips"),
                 number_or_nan(mean, "avg_error")};
     run.test_views = j.at("test").at("views");
+    run.protocol = j.value("protocol", "");
   } catch (const nlohmann::json::exception& e) {
     GLIMPSE_FAIL() << "bench: " << path.string() << " lacks a field of a train report (" << e.what()
                    << ")";
@@ -245,6 +246,17 @@ std::string configuration_line(const BenchSuiteOptions& o) {
     << ", initialisation " << init_method_name(o.train.init) << ", densification "
     << densify_strategy_name(o.train.trainer.strategy) << ", SH degree "
     << o.train.trainer.sh_degree << ", " << o.seeds << " seed(s) from " << o.train.trainer.seed;
+  return s.str();
+}
+
+// The protocol in one line. LLFF's ids depend on each scene's image count (see the runs).
+std::string suite_protocol_text(Suite suite, int views) {
+  if (suite == Suite::Dtu)
+    return describe_protocol(make_protocol(Suite::Dtu, views, kDtuNumImages));
+  std::ostringstream s;
+  s << "llff-" << views << "view: " << kLlffWidth << "x" << kLlffHeight << " (factor "
+    << kLlffFactor << "), every " << kLlffTestEvery << "th image tested, " << views
+    << " training views by linspace over the others (round half to even), full-image metrics";
   return s.str();
 }
 
@@ -368,6 +380,7 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
                      ? "unavailable: no LPIPS model given (--lpips-model)"
                      : "see each run's metrics.json";
 
+  result.protocol = suite_protocol_text(options.suite, options.views);
   const int total_runs = static_cast<int>(result.scenes.size()) * options.seeds;
   const int iterations = options.train.trainer.iterations;
   // Suite progress: iterations of all runs; the rate from the iterations trained here.
@@ -429,7 +442,6 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
         trained_units += trained.final_iteration - trained.start_iteration;
         trained_seconds += run_clock.seconds();
         done_units = units_before + iterations;
-        if (result.protocol.empty()) result.protocol = trained.protocol;
         result.lpips = trained.lpips;
         scene.runs.push_back(read_run(dir, seed));
         GLIMPSE_LOG(Info) << "bench: " << tag << ": test PSNR " << fixed(trained.test.mean_psnr, 2)
@@ -449,14 +461,6 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
     }
   }
   finalise(result);
-  if (result.protocol.empty() && !result.scenes.empty()) {
-    try {
-      result.protocol = describe_protocol(make_protocol(
-          options.suite, options.views,
-          options.suite == Suite::Llff ? std::max(options.views + 2, 20) : kDtuNumImages));
-    } catch (const Error&) {
-    }
-  }
   result.wall_seconds = wall.seconds();
   write_reports(options, result);
   return result;
@@ -477,6 +481,7 @@ nlohmann::json BenchSuiteResult::to_json(const BenchSuiteOptions& o) const {
                            {"train_seconds", r.train_seconds},
                            {"wall_seconds", r.wall_seconds},
                            {"iterations_per_second", finite_or_null(r.its_per_second)},
+                           {"protocol", r.protocol},
                            {"test", metrics_json(r.test)},
                            {"test_views", r.test_views}});
     scenes_json.push_back({{"name", s.name},
@@ -563,7 +568,15 @@ std::string BenchSuiteResult::to_markdown(const BenchSuiteOptions& o) const {
                "outside it"
              : "full images")
      << "; SSIM = SSIM_gs (3DGS), SSIM_sk = scikit-image; LPIPS " << lpips << "\n";
-  md << "- wall time: " << format_duration(wall_seconds) << "\n\n";
+  double run_seconds = 0;
+  int runs = 0, reused = 0;
+  for (const SuiteScene& s : scenes)
+    for (const SuiteRun& r : s.runs) run_seconds += r.wall_seconds, ++runs, reused += r.reused;
+  md << "- time: " << format_duration(run_seconds) << " over " << runs
+     << " run(s) (each run's wall time: training and evaluation); this invocation "
+     << format_duration(wall_seconds);
+  if (reused > 0) md << ", " << reused << " run(s) read back from an earlier invocation";
+  md << "\n\n";
   if (official_count < static_cast<int>(scenes.size()))
     md << "**Not comparable with published figures:** scenes marked * are not among the "
           "protocol's scenes.\n\n";
@@ -603,6 +616,9 @@ std::string BenchSuiteResult::to_markdown(const BenchSuiteOptions& o) const {
          << fixed(p.lpips, 3) << " | " << p.source << (p.marker.empty() ? "" : " ") << p.marker
          << (p.note.empty() ? "" : " (") << p.note << (p.note.empty() ? "" : ")") << " |\n";
   }
+  md << "\n## Splits\n\n";
+  for (const SuiteScene& s : scenes)
+    if (!s.runs.empty()) md << "- " << s.name << ": " << s.runs.front().protocol << "\n";
   if (num_failed > 0) {
     md << "\n## Failed\n\n";
     for (const SuiteScene& s : scenes)
@@ -657,6 +673,7 @@ std::string BenchSuiteResult::to_html(const BenchSuiteOptions& o) const {
     if (!s.error.empty()) h << "<p class=\"fail\">" << html_escape(s.error) << "</p>\n";
     for (const SuiteRun& r : s.runs) {
       const std::string dir = relative_to(r.dir, o.output_dir);
+      h << "<p>" << html_escape(r.protocol) << "</p>\n";
       h << "<h3>seed " << r.seed << ": PSNR " << fixed(r.test.psnr, 2) << " dB, SSIM "
         << fixed(r.test.ssim, 3) << ", " << r.iterations << " iterations, "
         << format_duration(r.train_seconds) << "</h3>\n";

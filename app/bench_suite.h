@@ -44,6 +44,7 @@ struct SuiteRun {
   double train_seconds = 0, wall_seconds = 0, its_per_second = 0;
   SuiteMetrics test;
   nlohmann::json test_views;  // metrics.json "test"."views" (per-view figures)
+  std::string protocol;       // the split as run (describe_protocol: ids of this scene)
 };
 
 struct SuiteScene {
@@ -57,7 +58,7 @@ struct SuiteScene {
 };
 
 struct BenchSuiteResult {
-  std::string protocol;  // describe_protocol of the first scene that loaded
+  std::string protocol;  // the protocol in one line (each run's ids: SuiteRun::protocol)
   std::vector<SuiteScene> scenes;
   std::optional<SuiteMetrics> mean;  // mean over the scenes that finished (of their means)
   int num_failed = 0;

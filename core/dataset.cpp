@@ -3,7 +3,9 @@
 
 #include "core/check.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace glimpse {
 
@@ -25,6 +27,47 @@ void check_dataset_for_rendering(const Dataset& dataset, const std::string& dir,
     for (int id : *ids)
       GLIMPSE_CHECK(id >= 0 && id < n)
           << who << ": split index " << id << " out of range (" << n << " views)";
+}
+
+bool optical_axes_center(const std::vector<View>& views, Vec3<double>& center) {
+  if (views.size() < 2) return false;
+  Mat3<double> a;
+  Vec3<double> b;
+  for (const View& v : views) {
+    const Vec3<double> c = v.camera.center();
+    const Vec3<double> d(v.camera.rotation.m[2][0], v.camera.rotation.m[2][1],
+                         v.camera.rotation.m[2][2]);  // optical axis in world
+    Mat3<double> p = Mat3<double>::identity();
+    const Mat3<double> ddt = outer(d, d);
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) p.m[i][j] -= ddt.m[i][j];
+    a = a + p;
+    b += p * c;
+  }
+  const double det = a.det();
+  if (!(std::abs(det) > 1e-6 * std::pow(static_cast<double>(views.size()), 3))) return false;
+  // Cramer's rule on the 3x3 system a x = b.
+  for (int k = 0; k < 3; ++k) {
+    Mat3<double> ak = a;
+    for (int i = 0; i < 3; ++i) ak.m[i][k] = b[i];
+    center[k] = ak.det() / det;
+  }
+  return true;
+}
+
+bool estimate_depth_bounds_from_cameras(const std::vector<View>& views, double& near, double& far) {
+  Vec3<double> center;
+  if (!optical_axes_center(views, center)) return false;
+  double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
+  for (const View& v : views) {
+    const double z = (v.camera.rotation * center + v.camera.translation).z;
+    if (!(z > 0.0) || !std::isfinite(z)) return false;
+    lo = std::min(lo, z);
+    hi = std::max(hi, z);
+  }
+  near = 0.5 * lo;
+  far = 1.5 * hi;
+  return true;
 }
 
 }  // namespace glimpse

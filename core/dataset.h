@@ -34,4 +34,15 @@ struct Dataset {
 void check_dataset_for_rendering(const Dataset& dataset, const std::string& dir,
                                  const std::string& who);
 
+// The point closest (least squares) to all the views' optical axes: the centre of the scene a
+// ring or arc of cameras looks at. False (centre unchanged) when the axes are (nearly) parallel,
+// e.g. a single view or a forward-facing capture.
+bool optical_axes_center(const std::vector<View>& views, Vec3<double>& center);
+
+// Depth bounds for a capture that gives none (transforms.json): from the depth d_i of the
+// optical-axes centre in each view, near = 0.5 min d_i and far = 1.5 max d_i (NeRF's Blender
+// scenes: cameras at distance 4 -> near 2, far 6, their fixed bounds). False when no centre is
+// found or it lies behind a camera.
+bool estimate_depth_bounds_from_cameras(const std::vector<View>& views, double& near, double& far);
+
 }  // namespace glimpse

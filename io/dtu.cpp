@@ -76,34 +76,12 @@ void expect_word(std::istream& in, const std::string& word, const std::string& w
   GLIMPSE_CHECK(token == word) << what << ": expected '" << word << "', found '" << token << "'";
 }
 
-// Point closest (least squares) to all optical axes: the scene centre a ring of cameras looks at.
+// The scene centre: where the optical axes meet (core/dataset.h optical_axes_center), or for
+// parallel axes (one view, a degenerate rig) a point in front of the cameras at DTU's typical
+// distance.
 Vec3<double> axes_center(const std::vector<View>& views) {
-  Mat3<double> a;
-  Vec3<double> b;
-  for (const View& v : views) {
-    const Vec3<double> c = v.camera.center();
-    const Vec3<double> d(v.camera.rotation.m[2][0], v.camera.rotation.m[2][1],
-                         v.camera.rotation.m[2][2]);  // optical axis in world
-    Mat3<double> p = Mat3<double>::identity();
-    const Mat3<double> ddt = outer(d, d);
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) p.m[i][j] -= ddt.m[i][j];
-    a = a + p;
-    b += p * c;
-  }
-  const double det = a.det();
-  if (std::abs(det) > 1e-6 * std::pow(static_cast<double>(views.size()), 3)) {
-    // Cramer's rule on the 3x3 system a x = b.
-    Vec3<double> x;
-    for (int k = 0; k < 3; ++k) {
-      Mat3<double> ak = a;
-      for (int i = 0; i < 3; ++i) ak.m[i][k] = b[i];
-      x[k] = ak.det() / det;
-    }
-    return x;
-  }
-  // Parallel axes (one view, or a degenerate rig): a point in front of the cameras at DTU's
-  // typical distance.
+  Vec3<double> center;
+  if (optical_axes_center(views, center)) return center;
   Vec3<double> x;
   for (const View& v : views) {
     const Vec3<double> d(v.camera.rotation.m[2][0], v.camera.rotation.m[2][1],

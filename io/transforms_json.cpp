@@ -380,6 +380,14 @@ Dataset read_transforms_json(const std::string& path_or_dir, const TransformsOpt
                     << (split ? ", " + std::to_string(dataset.train_ids.size()) + " train / " +
                                     std::to_string(dataset.test_ids.size()) + " test"
                               : std::string());
+  if (estimate_depth_bounds_from_cameras(dataset.views, dataset.near_depth, dataset.far_depth)) {
+    GLIMPSE_LOG(Info) << "transforms.json: no depth bounds in the file; estimated from the "
+                         "cameras (0.5x / 1.5x the depths of the point their axes meet): "
+                      << dataset.near_depth << " .. " << dataset.far_depth;
+  } else {
+    GLIMPSE_LOG(Warning) << "transforms.json: no depth bounds in the file, and the cameras' axes "
+                            "do not meet in front of them: bounds unknown";
+  }
   return dataset;
 }
 

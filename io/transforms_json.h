@@ -78,9 +78,11 @@ ColmapCamera transforms_camera(const TransformsIntrinsics& intrinsics, int image
 // and train_ids / test_ids index them; transforms_val.json is not read). Views keep the file
 // order; a view's name is its image path relative to the json's folder ("train/r_0.png"). Images
 // are loaded, flattened or masked by `background` when they have alpha, undistorted to the pinhole
-// camera with the same fx, fy, cx, cy (undistort_colmap_image) and downscaled. Depth bounds are
-// unknown (0). Throws glimpse::Error naming the file and frame index for every problem, including
-// an image that does not exist with or without a .png/.jpg/.jpeg extension.
+// camera with the same fx, fy, cx, cy (undistort_colmap_image) and downscaled. The format has no
+// depth bounds: they are estimated from the cameras (core/dataset.h
+// estimate_depth_bounds_from_cameras), and stay 0 (unknown) when the axes do not meet in front.
+// Throws glimpse::Error naming the file and frame index for every problem, including an image that
+// does not exist with or without a .png/.jpg/.jpeg extension.
 Dataset read_transforms_json(const std::string& path_or_dir, const TransformsOptions& options = {});
 
 }  // namespace glimpse

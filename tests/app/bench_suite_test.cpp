@@ -160,6 +160,7 @@ TEST(BenchSuite, RunsTheLlffProtocolAndWritesConsistentReports) {
     for (const Json& v : metrics["train"]["views"]) train.push_back(v["name"]);
     EXPECT_EQ(train, (std::vector<std::string>{"img1.png", "img4.png", "img7.png"}));
     EXPECT_HAS(metrics["protocol"].get<std::string>(), "llff-3view");
+    EXPECT_EQ(s.runs[0].protocol, metrics["protocol"].get<std::string>());
     EXPECT_FALSE(metrics["metrics"]["masked"].get<bool>());
     // The suite's figures are the run's.
     EXPECT_DOUBLE_EQ(s.runs[0].test.psnr, metrics["test"]["mean"]["psnr"].get<double>());
@@ -191,6 +192,8 @@ TEST(BenchSuite, RunsTheLlffProtocolAndWritesConsistentReports) {
   EXPECT_HAS(md, "Published figures (from the literature, not measured by Glimpse)");
   EXPECT_HAS(md, "| FSGS (ECCV) | 20.31 | 0.652 | 0.288 |");
   EXPECT_EQ(md.find("Not comparable"), std::string::npos);
+  EXPECT_HAS(md, "every 8th image tested, 3 training views by linspace");
+  EXPECT_HAS(md, "- fern: llff-3view: 504x378 (factor 8), 9 images, train [1, 4, 7], test [0, 8]");
 
   const std::string html = read_text(out / "report.html");
   for (const char* sub : {"gt", "renders", "depth", "error"}) {

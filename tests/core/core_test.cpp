@@ -1,6 +1,7 @@
 // core: checks and error messages, camera validation, thread pool, math helpers.
 #include "core/camera.h"
 #include "core/check.h"
+#include "core/dataset.h"
 #include "core/image.h"
 #include "core/thread_pool.h"
 
@@ -119,6 +120,58 @@ TEST(Image, ShapeAndAccess) {
   img.at(3, 2, 1) = 1.f;
   EXPECT_EQ(img.data()[(2 * 4 + 3) * 3 + 1], 1.f);
   EXPECT_THROW(Image<float>(-1, 3, 3), Error);
+}
+
+// A camera at `position` looking at `target` (OpenCV frame, world y up -> image y down).
+View looking_at(const Vec3<double>& position, const Vec3<double>& target) {
+  const Vec3<double> dz = target - position;
+  const Vec3<double> z = dz * (1.0 / norm(dz));
+  const Vec3<double> dx = cross(z, Vec3<double>(0, -1, 0));
+  const Vec3<double> x = dx * (1.0 / norm(dx));
+  const Vec3<double> y = cross(z, x);
+  View v;
+  v.camera.width = 8;
+  v.camera.height = 6;
+  v.camera.fx = v.camera.fy = 8;
+  v.camera.cx = 4;
+  v.camera.cy = 3;
+  for (int c = 0; c < 3; ++c) {
+    v.camera.rotation.m[0][c] = x[c];
+    v.camera.rotation.m[1][c] = y[c];
+    v.camera.rotation.m[2][c] = z[c];
+  }
+  v.camera.translation = -(v.camera.rotation * position);
+  return v;
+}
+
+TEST(Dataset, DepthBoundsFromCamerasOnARing) {
+  // Blender-like: cameras at distance 4 around (1, 2, 3) -> near 2, far 6.
+  const Vec3<double> target(1, 2, 3);
+  std::vector<View> views;
+  for (int i = 0; i < 5; ++i) {
+    const double a = 0.9 * i, e = 0.3 + 0.1 * i;
+    views.push_back(looking_at(
+        target +
+            Vec3<double>(std::cos(a) * std::cos(e), std::sin(e), std::sin(a) * std::cos(e)) * 4.0,
+        target));
+  }
+  Vec3<double> center;
+  ASSERT_TRUE(optical_axes_center(views, center));
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(center[c], target[c], 1e-9);
+  double near = 0, far = 0;
+  ASSERT_TRUE(estimate_depth_bounds_from_cameras(views, near, far));
+  EXPECT_NEAR(near, 2.0, 1e-9);
+  EXPECT_NEAR(far, 6.0, 1e-9);
+
+  // Parallel axes (a forward-facing line of cameras) or one view: no centre, bounds untouched.
+  std::vector<View> line = {looking_at({0, 0, 0}, {0, 0, 5}), looking_at({1, 0, 0}, {1, 0, 5})};
+  near = far = -1;
+  EXPECT_FALSE(estimate_depth_bounds_from_cameras(line, near, far));
+  EXPECT_EQ(near, -1);
+  EXPECT_FALSE(optical_axes_center({views[0]}, center));
+  // Axes that meet behind the cameras (looking away from each other).
+  std::vector<View> away = {looking_at({0, 0, 0}, {-1, 0, 1}), looking_at({1, 0, 0}, {2, 0, 1})};
+  EXPECT_FALSE(estimate_depth_bounds_from_cameras(away, near, far));
 }
 
 }  // namespace
