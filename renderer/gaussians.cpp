@@ -20,15 +20,28 @@ void GaussiansT<T>::resize(size_t n) {
 }
 
 template <typename T>
-void GaussiansT<T>::check(const std::string& what) const {
+void GaussiansT<T>::check_shapes(const std::string& what) const {
   GLIMPSE_CHECK(sh_degree >= 0 && sh_degree <= kMaxShDegree)
       << what << ": SH degree must be 0..3, got " << sh_degree;
   const size_t n = size();
-  auto check_array = [&](const std::vector<T>& v, size_t per, const char* name) {
+  auto check_size = [&](const std::vector<T>& v, size_t per, const char* name) {
     GLIMPSE_CHECK(v.size() == per * n) << what << ": '" << name << "' has " << v.size()
                                        << " values, expected " << per << " x " << n;
-    // A branch-free count first (the compiler vectorises it: this runs before every render);
-    // the slow search for the culprit only when something is wrong.
+  };
+  check_size(means, 3, "means");
+  check_size(log_scales, 3, "log_scales");
+  check_size(quats, 4, "quats");
+  check_size(opacity_logits, 1, "opacity_logits");
+  check_size(sh, 3 * static_cast<size_t>(sh_coeffs()), "sh");
+}
+
+template <typename T>
+void GaussiansT<T>::check(const std::string& what) const {
+  check_shapes(what);
+  const size_t n = size();
+  auto check_array = [&](const std::vector<T>& v, size_t per, const char* name) {
+    // A branch-free count first (the compiler vectorises it); the slow search for the culprit
+    // only when something is wrong.
     size_t bad = 0;
     for (size_t i = 0; i < v.size(); ++i) bad += !(v[i] - v[i] == T(0));  // NaN or infinite
     if (bad == 0) return;

@@ -29,6 +29,9 @@ struct GaussiansT {
   // Throws glimpse::Error naming `what` when the SH degree is outside 0..3, array sizes disagree,
   // or any parameter is NaN or infinite (index and array named).
   void check(const std::string& what = "gaussians") const;
+  // The cheap part of check(): SH degree and array sizes (for callers that test the values
+  // themselves while reading them, like the CPU rasterizer's preprocess).
+  void check_shapes(const std::string& what = "gaussians") const;
 
   template <typename U>
   GaussiansT<U> cast() const;

@@ -14,6 +14,7 @@
 #include "renderer/kernels/splat_support.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -60,6 +61,7 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
   const size_t n = g.size();
   splats_.resize(n);
   tile_count_.assign(n, 0);
+  tile_box_.resize(n);
   out.radii.assign(n, 0);
   const Intrinsics<T> k = intrinsics_of(camera);
   const Vec3<T> campos = camera.center();
@@ -69,9 +71,30 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
   const bool opacity_aware = options.extent == ExtentMode::OpacityAware;
   const T near = T(options.near_plane), far = T(options.far_plane), blur = T(options.blur);
 
+  std::atomic<bool> invalid{false};
   pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
+    bool chunk_invalid = false;
     for (int64_t gi = b; gi < e; ++gi) {
       const size_t i = static_cast<size_t>(gi);
+      // Every parameter finite (v - v == 0 is false for NaN and infinities), quaternion non-zero:
+      // branch-free, from the values this loop reads anyway; GaussiansT::check names the culprit.
+      {
+        T probe = g.opacity_logits[i] - g.opacity_logits[i];
+        for (int c = 0; c < 3; ++c)
+          probe += (g.means[3 * i + c] - g.means[3 * i + c]) +
+                   (g.log_scales[3 * i + c] - g.log_scales[3 * i + c]);
+        T q2 = T(0);
+        for (int c = 0; c < 4; ++c) {
+          probe += g.quats[4 * i + c] - g.quats[4 * i + c];
+          q2 += g.quats[4 * i + c] * g.quats[4 * i + c];
+        }
+        const T* sh = &g.sh[i * stride];
+        for (int c = 0; c < stride; ++c) probe += sh[c] - sh[c];
+        if (!(probe == T(0)) || !(q2 > T(0))) {
+          chunk_invalid = true;
+          continue;
+        }
+      }
       const Vec3<T> mean = load3(g.means, i);
       const Vec3<T> p = transform_point(camera.rotation, camera.translation, mean);
       if (!(p.z >= near && p.z <= far)) continue;
@@ -102,10 +125,18 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
       s.sigma_max = T(0.5) * sigmas * sigmas;
       splats_[i] = s;
       out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
-      tile_count_[i] =
-          (s.x1 / kTileSize - s.x0 / kTileSize + 1) * (s.y1 / kTileSize - s.y0 / kTileSize + 1);
+      const TileBox box{
+          static_cast<uint16_t>(x0 / kTileSize), static_cast<uint16_t>(y0 / kTileSize),
+          static_cast<uint16_t>(x1 / kTileSize), static_cast<uint16_t>(y1 / kTileSize)};
+      tile_box_[i] = box;
+      tile_count_[i] = (box.x1 - box.x0 + 1) * (box.y1 - box.y0 + 1);
     }
+    if (chunk_invalid) invalid.store(true, std::memory_order_relaxed);
   });
+  if (invalid.load()) {
+    g.check("gaussians");  // throws, naming the parameter and the Gaussian
+    GLIMPSE_FAIL() << "gaussians: a parameter is NaN or infinite";
+  }
 }
 
 // [SECTION] depth sort and tile binning
@@ -128,6 +159,8 @@ void CpuRasterizerT<T>::bin_tiles() {
     depth_order_.push_back(static_cast<uint32_t>(i));
   }
   radix_sort_pairs(keys, depth_order_);
+  ordered_box_.resize(depth_order_.size());
+  for (size_t k = 0; k < depth_order_.size(); ++k) ordered_box_[k] = tile_box_[depth_order_[k]];
 
   // Counting sort into tiles, parallel over chunks of the depth order: each chunk counts its
   // instances per tile, a prefix over (tile, chunk) gives every chunk its write cursors, and the
@@ -137,17 +170,17 @@ void CpuRasterizerT<T>::bin_tiles() {
   const int64_t chunks = std::clamp<int64_t>(visible / 8192, 1, 32);
   const int64_t per_chunk = (visible + chunks - 1) / chunks;
   std::vector<int64_t> cursor(static_cast<size_t>(chunks * tiles), 0);
-  auto for_tiles_of = [&](uint32_t i, auto&& fn) {
-    const Splat& s = splats_[i];
-    for (int ty = s.y0 / kTileSize; ty <= s.y1 / kTileSize; ++ty)
-      for (int tx = s.x0 / kTileSize; tx <= s.x1 / kTileSize; ++tx) fn(ty * tiles_x_ + tx);
+  // k: position in the depth order.
+  auto for_tiles_of = [&](int64_t k, auto&& fn) {
+    const TileBox b = ordered_box_[k];
+    for (int ty = b.y0; ty <= b.y1; ++ty)
+      for (int tx = b.x0; tx <= b.x1; ++tx) fn(ty * tiles_x_ + tx);
   };
   pool_.parallel_for(chunks, 1, [&](int64_t cb, int64_t ce, int) {
     for (int64_t c = cb; c < ce; ++c) {
       int64_t* count = &cursor[c * tiles];
       const int64_t end = std::min(visible, (c + 1) * per_chunk);
-      for (int64_t k = c * per_chunk; k < end; ++k)
-        for_tiles_of(depth_order_[k], [&](int64_t t) { ++count[t]; });
+      for (int64_t k = c * per_chunk; k < end; ++k) for_tiles_of(k, [&](int64_t t) { ++count[t]; });
     }
   });
   tile_offsets_.assign(tiles + 1, 0);
@@ -168,7 +201,7 @@ void CpuRasterizerT<T>::bin_tiles() {
       const int64_t end = std::min(visible, (c + 1) * per_chunk);
       for (int64_t k = c * per_chunk; k < end; ++k) {
         const uint32_t i = depth_order_[k];
-        for_tiles_of(i, [&](int64_t t) { tile_list_[cur[t]++] = i; });
+        for_tiles_of(k, [&](int64_t t) { tile_list_[cur[t]++] = i; });
       }
     }
   });

@@ -400,5 +400,39 @@ TEST(CpuRasterizer, RejectsBadInput) {
   }
 }
 
+// The parameter check runs inside the parallel preprocess: any array, any chunk, culled
+// Gaussians too, and the message names the array and the Gaussian.
+TEST(CpuRasterizer, RejectsNonFiniteParametersAnywhere) {
+  auto r = make_cpu_rasterizer(2);
+  const Camera cam = test_camera<double>(32, 24);
+  const Gaussians clean = random_gaussians<float>(3000, 3, 7);
+  RenderOutput out;
+  ASSERT_NO_THROW(r->forward(clean, cam, RenderOptions{}, out));
+  auto expect_error = [&](const Gaussians& g, const std::string& part) {
+    try {
+      r->forward(g, cam, RenderOptions{}, out);
+      ADD_FAILURE() << "no error for " << part;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  Gaussians g = clean;
+  g.sh[2500 * 48 + 47] = std::nanf("");
+  expect_error(g, "'sh' of Gaussian 2500");
+  g = clean;
+  g.log_scales[3 * 1700 + 1] = -INFINITY;
+  expect_error(g, "'log_scales' of Gaussian 1700");
+  g = clean;
+  g.means[3 * 5 + 2] = -50.0f;  // behind the camera: culled, still checked
+  g.quats[4 * 5 + 3] = std::nanf("");
+  expect_error(g, "'quats' of Gaussian 5");
+  g = clean;
+  for (int c = 0; c < 4; ++c) g.quats[4 * 2999 + c] = 0.0f;
+  expect_error(g, "quaternion of Gaussian 2999 is zero");
+  g = clean;
+  g.sh.pop_back();
+  expect_error(g, "'sh' has");
+}
+
 }  // namespace
 }  // namespace glimpse
