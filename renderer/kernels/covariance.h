@@ -13,16 +13,20 @@ GLIMPSE_INLINE Quat<T> normalize_quat(const Quat<T>& q) {
   const T inv = T(1) / std::sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
   return {q.w * inv, q.x * inv, q.y * inv, q.z * inv};
 }
-// d(q/|q|) = (I - n n^T) dq / |q|, n = q/|q|.
+// d(q/|q|) = (I - n n^T) dq / |q|, from n = q/|q| and inv = 1/|q|.
+template <typename T>
+GLIMPSE_INLINE void normalize_quat_vjp_from(const Quat<T>& n, T inv, const Quat<T>& v_n,
+                                            Quat<T>& v_q) {
+  const T d = n.w * v_n.w + n.x * v_n.x + n.y * v_n.y + n.z * v_n.z;
+  v_q.w += (v_n.w - n.w * d) * inv;
+  v_q.x += (v_n.x - n.x * d) * inv;
+  v_q.y += (v_n.y - n.y * d) * inv;
+  v_q.z += (v_n.z - n.z * d) * inv;
+}
 template <typename T>
 GLIMPSE_INLINE void normalize_quat_vjp(const Quat<T>& q, const Quat<T>& v_n, Quat<T>& v_q) {
   const T inv = T(1) / std::sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
-  const T nw = q.w * inv, nx = q.x * inv, ny = q.y * inv, nz = q.z * inv;
-  const T d = nw * v_n.w + nx * v_n.x + ny * v_n.y + nz * v_n.z;
-  v_q.w += (v_n.w - nw * d) * inv;
-  v_q.x += (v_n.x - nx * d) * inv;
-  v_q.y += (v_n.y - ny * d) * inv;
-  v_q.z += (v_n.z - nz * d) * inv;
+  normalize_quat_vjp_from(Quat<T>{q.w * inv, q.x * inv, q.y * inv, q.z * inv}, inv, v_n, v_q);
 }
 
 // quat_to_rotmat (core/math.h) is the forward; this is its VJP for a unit quaternion: each entry
@@ -65,26 +69,49 @@ GLIMPSE_INLINE void covariance_from_rotation_scale_vjp(const Mat3<T>& r, const V
 }
 
 // The fused parameter-to-covariance map used by the rasterizers: raw (unnormalised) quaternion
-// w,x,y,z and log-scales in, world-space covariance out.
+// w,x,y,z and log-scales in, world-space covariance out. CovarianceParts keeps the intermediate
+// values, so a backward pass that recomputes the forward pays for the square root and the three
+// exponentials once.
 template <typename T>
-GLIMPSE_INLINE Mat3<T> covariance_from_params(const Quat<T>& q_raw, const Vec3<T>& log_scale) {
-  const Vec3<T> s{std::exp(log_scale.x), std::exp(log_scale.y), std::exp(log_scale.z)};
-  return covariance_from_rotation_scale(quat_to_rotmat(normalize_quat(q_raw)), s);
+struct CovarianceParts {
+  Quat<T> q;    // q_raw / |q_raw|
+  T inv_norm;   // 1 / |q_raw|
+  Mat3<T> r;    // rotation of q
+  Vec3<T> s;    // exp(log_scale)
+  Mat3<T> cov;  // R S S^T R^T
+};
+template <typename T>
+GLIMPSE_INLINE CovarianceParts<T> covariance_parts(const Quat<T>& q_raw, const Vec3<T>& log_scale) {
+  CovarianceParts<T> p;
+  p.inv_norm = T(1) / std::sqrt(q_raw.w * q_raw.w + q_raw.x * q_raw.x + q_raw.y * q_raw.y +
+                                q_raw.z * q_raw.z);
+  p.q = {q_raw.w * p.inv_norm, q_raw.x * p.inv_norm, q_raw.y * p.inv_norm, q_raw.z * p.inv_norm};
+  p.r = quat_to_rotmat(p.q);
+  p.s = {std::exp(log_scale.x), std::exp(log_scale.y), std::exp(log_scale.z)};
+  p.cov = covariance_from_rotation_scale(p.r, p.s);
+  return p;
 }
 // Chains the three VJPs above; d exp(l) / dl = exp(l).
+template <typename T>
+GLIMPSE_INLINE void covariance_parts_vjp(const CovarianceParts<T>& p, const Mat3<T>& v_cov,
+                                         Quat<T>& v_q_raw, Vec3<T>& v_log_scale) {
+  Mat3<T> v_r;
+  Vec3<T> v_s;
+  covariance_from_rotation_scale_vjp(p.r, p.s, v_cov, v_r, v_s);
+  Quat<T> v_q{T(0), T(0), T(0), T(0)};
+  quat_to_rotmat_vjp(p.q, v_r, v_q);
+  normalize_quat_vjp_from(p.q, p.inv_norm, v_q, v_q_raw);
+  v_log_scale += Vec3<T>{v_s.x * p.s.x, v_s.y * p.s.y, v_s.z * p.s.z};
+}
+template <typename T>
+GLIMPSE_INLINE Mat3<T> covariance_from_params(const Quat<T>& q_raw, const Vec3<T>& log_scale) {
+  return covariance_parts(q_raw, log_scale).cov;
+}
 template <typename T>
 GLIMPSE_INLINE void covariance_from_params_vjp(const Quat<T>& q_raw, const Vec3<T>& log_scale,
                                                const Mat3<T>& v_cov, Quat<T>& v_q_raw,
                                                Vec3<T>& v_log_scale) {
-  const Vec3<T> s{std::exp(log_scale.x), std::exp(log_scale.y), std::exp(log_scale.z)};
-  const Quat<T> q = normalize_quat(q_raw);
-  Mat3<T> v_r;
-  Vec3<T> v_s;
-  covariance_from_rotation_scale_vjp(quat_to_rotmat(q), s, v_cov, v_r, v_s);
-  Quat<T> v_q{T(0), T(0), T(0), T(0)};
-  quat_to_rotmat_vjp(q, v_r, v_q);
-  normalize_quat_vjp(q_raw, v_q, v_q_raw);
-  v_log_scale += Vec3<T>{v_s.x * s.x, v_s.y * s.y, v_s.z * s.z};
+  covariance_parts_vjp(covariance_parts(q_raw, log_scale), v_cov, v_q_raw, v_log_scale);
 }
 
 // Logistic sigmoid (opacity activation) and its VJP.
@@ -92,10 +119,14 @@ template <typename T>
 GLIMPSE_INLINE T sigmoid(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
+// From the output y = sigmoid(x).
+template <typename T>
+GLIMPSE_INLINE T sigmoid_vjp_from_output(T y, T v_y) {
+  return v_y * y * (T(1) - y);
+}
 template <typename T>
 GLIMPSE_INLINE T sigmoid_vjp(T x, T v_y) {
-  const T y = sigmoid(x);
-  return v_y * y * (T(1) - y);
+  return sigmoid_vjp_from_output(sigmoid(x), v_y);
 }
 
 }  // namespace glimpse

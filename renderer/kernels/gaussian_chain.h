@@ -36,8 +36,8 @@ GLIMPSE_INLINE void gaussian_chain_vjp(const CameraT<T>& camera, const Vec3<T>& 
   // Recompute the forward quantities the VJPs need.
   const Intrinsics<T> k = intrinsics_of(camera);
   const Vec3<T> p = transform_point(camera.rotation, camera.translation, mean);
-  const Mat3<T> cov = covariance_from_params(quat, log_scale);
-  const Mat3<T> cov_cam = rotate_covariance(camera.rotation, cov);
+  const CovarianceParts<T> parts = covariance_parts(quat, log_scale);
+  const Mat3<T> cov_cam = rotate_covariance(camera.rotation, parts.cov);
   Vec2<T> mean2d;
   Vec3<T> cov2d, cov2d_blur, conic;
   project_gaussian(k, p, cov_cam, mean2d, cov2d);
@@ -51,7 +51,7 @@ GLIMPSE_INLINE void gaussian_chain_vjp(const CameraT<T>& camera, const Vec3<T>& 
   const Vec3<T> v_color{slot[6], slot[7], slot[8]};
   out.v_mean2d = v_mean2d;
   // Effective opacity = sigmoid(logit) * compensation.
-  out.v_opacity_logit = sigmoid_vjp(logit, v_opacity * compensation);
+  out.v_opacity_logit = sigmoid_vjp_from_output(base_opacity, v_opacity * compensation);
   Vec3<T> v_cov2d{T(0), T(0), T(0)};
   if (antialiased) add_blur_vjp(cov2d, blur, v_opacity * base_opacity, v_cov2d);
   inverse_sym2_vjp(conic, v_conic, v_cov2d);  // the blur is additive: same gradient
@@ -59,8 +59,8 @@ GLIMPSE_INLINE void gaussian_chain_vjp(const CameraT<T>& camera, const Vec3<T>& 
   Mat3<T> v_cov_cam;
   project_gaussian_vjp(k, p, cov_cam, v_mean2d, v_cov2d, v_p, v_cov_cam);
   Mat3<T> v_cov;
-  rotate_covariance_vjp(camera.rotation, cov, v_cov_cam, v_cov, v_rotation);
-  covariance_from_params_vjp(quat, log_scale, v_cov, out.v_quat, out.v_log_scale);
+  rotate_covariance_vjp(camera.rotation, parts.cov, v_cov_cam, v_cov, v_rotation);
+  covariance_parts_vjp(parts, v_cov, out.v_quat, out.v_log_scale);
   transform_point_vjp(camera.rotation, mean, v_p, out.v_mean, v_rotation, v_translation);
   // Colour: the direction from the camera centre, campos = -R^T t, so the pose gets
   // v_R -= t v_campos^T and v_t -= R v_campos.
