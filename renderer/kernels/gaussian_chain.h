@@ -59,7 +59,7 @@ GLIMPSE_INLINE void gaussian_chain_vjp(const CameraT<T>& camera, const Vec3<T>& 
   Mat3<T> v_cov_cam;
   project_gaussian_vjp(k, p, cov_cam, v_mean2d, v_cov2d, v_p, v_cov_cam);
   Mat3<T> v_cov;
-  rotate_covariance_vjp(camera.rotation, parts.cov, v_cov_cam, v_cov, v_rotation);
+  rotate_covariance_vjp_symmetric(camera.rotation, parts.cov, v_cov_cam, v_cov, v_rotation);
   covariance_parts_vjp(parts, v_cov, out.v_quat, out.v_log_scale);
   transform_point_vjp(camera.rotation, mean, v_p, out.v_mean, v_rotation, v_translation);
   // Colour: the direction from the camera centre, campos = -R^T t, so the pose gets

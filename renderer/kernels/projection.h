@@ -42,6 +42,25 @@ GLIMPSE_INLINE void rotate_covariance_vjp(const Mat3<T>& r, const Mat3<T>& cov,
   v_r = v_r + v_out * r * cov.transposed() + v_out.transposed() * r * cov;
 }
 
+// The same for symmetric Sigma and v (a covariance and the gradient of one, as in the
+// rasterizers' backward chain): v_Sigma += R^T v R (symmetric: 6 entries), v_R += 2 v R Sigma;
+// 72 multiply-adds instead of 162.
+template <typename T>
+GLIMPSE_INLINE void rotate_covariance_vjp_symmetric(const Mat3<T>& r, const Mat3<T>& cov,
+                                                    const Mat3<T>& v_out, Mat3<T>& v_cov,
+                                                    Mat3<T>& v_r) {
+  const Mat3<T> w = v_out * r;  // v R
+  for (int a = 0; a < 3; ++a)
+    for (int b = a; b < 3; ++b) {
+      const T s = r[0][a] * w[0][b] + r[1][a] * w[1][b] + r[2][a] * w[2][b];  // (R^T v R)_ab
+      v_cov[a][b] += s;
+      if (b != a) v_cov[b][a] += s;
+    }
+  const Mat3<T> wc = w * cov;
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) v_r[a][b] += T(2) * wc[a][b];
+}
+
 // [SECTION] perspective projection
 // ----------------------------------------------------------------- Intrinsics and image size of
 // the camera in the renderer's scalar.

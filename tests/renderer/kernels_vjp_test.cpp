@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 namespace glimpse {
@@ -163,6 +164,31 @@ TEST(KernelsVjp, RotateCovariance) {
         return out;
       },
       x);
+}
+
+// The rasterizers' variant for a symmetric covariance and a symmetric output gradient agrees
+// with the general VJP (which the finite-difference test above checks).
+TEST(KernelsVjp, RotateCovarianceSymmetricMatchesGeneral) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    const Vecd x = random_vec(21, seed);
+    const M3 r = mat_from(x.data());
+    M3 cov, v;
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) {
+        cov.m[a][b] = x[9 + std::min(a, b) * 3 + std::max(a, b)];  // symmetric
+        v.m[a][b] = x[std::min(a, b) * 3 + std::max(a, b)] - 0.3 * x[12 + a + b];
+      }
+    M3 v_cov_g, v_r_g, v_cov_s, v_r_s;
+    v_cov_s.m[1][2] = v_cov_g.m[1][2] = 0.25;  // both accumulate (+=)
+    v_r_s.m[2][0] = v_r_g.m[2][0] = -0.5;
+    rotate_covariance_vjp(r, cov, v, v_cov_g, v_r_g);
+    rotate_covariance_vjp_symmetric(r, cov, v, v_cov_s, v_r_s);
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) {
+        EXPECT_NEAR(v_cov_s.m[a][b], v_cov_g.m[a][b], 1e-12) << a << b;
+        EXPECT_NEAR(v_r_s.m[a][b], v_r_g.m[a][b], 1e-12) << a << b;
+      }
+  }
 }
 
 // Projection, inside the view and with the Jacobian clamped on each side. The covariance is
