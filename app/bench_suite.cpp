@@ -638,6 +638,9 @@ std::string BenchSuiteResult::to_html(const BenchSuiteOptions& o) const {
        ".fail{color:#b00}</style></head><body>\n";
   h << "<h1>" << html_escape(title) << "</h1>\n<p>" << html_escape(protocol) << "<br>"
     << html_escape(configuration_line(o)) << "<br>LPIPS " << html_escape(lpips) << "</p>\n";
+  if (std::any_of(scenes.begin(), scenes.end(), [](const SuiteScene& s) { return !s.official; }))
+    h << "<p class=\"fail\">Scenes marked * are not among the protocol's scenes: their figures are "
+         "not comparable with published ones.</p>\n";
   h << "<table><tr><th>scene</th><th>PSNR</th><th>SSIM</th><th>SSIM_sk</th><th>LPIPS</th>"
        "<th>avg error</th><th>train time</th></tr>\n";
   for (const SuiteScene& s : scenes) {

@@ -290,6 +290,7 @@ TEST(BenchSuite, UnofficialScenesAreFoundAndFlagged) {
   const BenchSuiteResult r = run_bench_suite(o);
   EXPECT_EQ(r.num_failed, 0);
   EXPECT_HAS(read_text(tmp.path() / "out" / "results.md"), "Not comparable with published");
+  EXPECT_HAS(read_text(tmp.path() / "out" / "report.html"), "not comparable with published");
 }
 
 TEST(BenchSuite, DtuProtocolUsesTheMasks) {
