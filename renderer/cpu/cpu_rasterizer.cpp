@@ -532,6 +532,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
   const size_t n = g.size();
   const int degree = sh_degree_used(g.sh_degree, options);
   const int stride = 3 * g.sh_coeffs();
+  const size_t active_sh = 3 * static_cast<size_t>(sh_coeffs_for_degree(degree));
   const bool aa = options.antialiasing == AntiAliasing::MipSplatting;
   const T blur = T(options.blur);
   const int64_t chunks = (static_cast<int64_t>(n) + kGaussianGrain - 1) / kGaussianGrain;
@@ -542,8 +543,8 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
     Vec3<T> v_trans{T(0), T(0), T(0)};
     for (int64_t gi = b; gi < e; ++gi) {
       const size_t i = static_cast<size_t>(gi);
-      std::fill_n(&grads.sh[i * stride], stride, T(0));
       if (tile_count_[i] == 0) {
+        std::fill_n(&grads.sh[i * stride], stride, T(0));
         std::fill_n(&grads.means[3 * i], 3, T(0));
         std::fill_n(&grads.log_scales[3 * i], 3, T(0));
         std::fill_n(&grads.quats[4 * i], 4, T(0));
@@ -556,6 +557,8 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
         const T* slot = &slot_grads_[(static_cast<int64_t>(splats_[i].slot) + q) * kSlotSize];
         for (int c = 0; c < kSlotSize; ++c) sum[c] += slot[c];
       }
+      // The chain writes the coefficients of the degree in use; zero the unused ones.
+      std::fill(&grads.sh[i * stride + active_sh], &grads.sh[(i + 1) * stride], T(0));
       GaussianParamGrads<T> pg;
       gaussian_chain_vjp(camera, load3(g.means, i), load_quat(g.quats, i), load3(g.log_scales, i),
                          g.opacity_logits[i], &g.sh[i * stride], degree, blur, aa, sum, pg,

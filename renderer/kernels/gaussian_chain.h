@@ -25,7 +25,8 @@ struct GaussianParamGrads {
   Vec2<T> v_mean2d{T(0), T(0)};  // the slot's 2D mean gradient (densification statistics)
 };
 
-// slot: [kSlotSize] as above. sh: the Gaussian's [K, 3] coefficients, v_sh: same shape (+=).
+// slot: [kSlotSize] as above. sh: the Gaussian's [K, 3] coefficients; v_sh: same shape, its first
+// 3 K(sh_degree) values written (not accumulated: no zeroing needed), the rest left alone.
 // v_rotation, v_translation: the camera pose gradient (+=).
 template <typename T>
 GLIMPSE_INLINE void gaussian_chain_vjp(const CameraT<T>& camera, const Vec3<T>& mean,
@@ -65,7 +66,7 @@ GLIMPSE_INLINE void gaussian_chain_vjp(const CameraT<T>& camera, const Vec3<T>& 
   // Colour: the direction from the camera centre, campos = -R^T t, so the pose gets
   // v_R -= t v_campos^T and v_t -= R v_campos.
   Vec3<T> v_dir{T(0), T(0), T(0)};
-  sh_to_color_vjp(sh_degree, sh, mean - camera.center(), v_color, v_sh, v_dir);
+  sh_to_color_vjp<T, true>(sh_degree, sh, mean - camera.center(), v_color, v_sh, v_dir);
   out.v_mean += v_dir;
   const Vec3<T> v_campos = -v_dir;
   for (int r = 0; r < 3; ++r)

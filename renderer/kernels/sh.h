@@ -86,15 +86,20 @@ GLIMPSE_INLINE Vec3<T> sh_to_color(int degree, const T* coeffs, const Vec3<T>& d
   }
   return {max_value(c.x, T(0)), max_value(c.y, T(0)), max_value(c.z, T(0))};
 }
-// v_coeffs[k] += Y_k v_c (channels not clamped); v_dir through the basis gradient and the
-// normalisation d = dir / |dir|: v_dir = (v_d - d (d . v_d)) / |dir|.
-template <typename T>
+// v_coeffs[k] += Y_k v_c (channels not clamped; with Assign, = instead of +=, so the caller need
+// not zero them first); v_dir through the basis gradient and the normalisation
+// d = dir / |dir|: v_dir = (v_d - d (d . v_d)) / |dir|.
+template <typename T, bool Assign = false>
 GLIMPSE_INLINE void sh_to_color_vjp(int degree, const T* coeffs, const Vec3<T>& dir,
                                     const Vec3<T>& v_color, T* v_coeffs, Vec3<T>& v_dir) {
   T y[kMaxShCoeffs];
   Vec3<T> dy[kMaxShCoeffs];
   const T len = norm(dir);
-  if (!(len > T(0))) return;
+  if (!(len > T(0))) {
+    if (Assign)
+      for (int k = 0; k < 3 * sh_coeffs_for_degree(degree); ++k) v_coeffs[k] = T(0);
+    return;
+  }
   const Vec3<T> d = dir * (T(1) / len);
   sh_basis<T>(degree, d, y, dy);
   const int k_count = sh_coeffs_for_degree(degree);
@@ -109,9 +114,15 @@ GLIMPSE_INLINE void sh_to_color_vjp(int degree, const T* coeffs, const Vec3<T>& 
                   c.z < T(0) ? T(0) : v_color.z};
   Vec3<T> v_d{T(0), T(0), T(0)};
   for (int k = 0; k < k_count; ++k) {
-    v_coeffs[3 * k + 0] += y[k] * g.x;
-    v_coeffs[3 * k + 1] += y[k] * g.y;
-    v_coeffs[3 * k + 2] += y[k] * g.z;
+    if (Assign) {
+      v_coeffs[3 * k + 0] = y[k] * g.x;
+      v_coeffs[3 * k + 1] = y[k] * g.y;
+      v_coeffs[3 * k + 2] = y[k] * g.z;
+    } else {
+      v_coeffs[3 * k + 0] += y[k] * g.x;
+      v_coeffs[3 * k + 1] += y[k] * g.y;
+      v_coeffs[3 * k + 2] += y[k] * g.z;
+    }
     const T s = coeffs[3 * k + 0] * g.x + coeffs[3 * k + 1] * g.y + coeffs[3 * k + 2] * g.z;
     v_d += dy[k] * s;
   }
