@@ -132,6 +132,10 @@ int run_cli(int argc, const char* const* argv) {
   train_cmd->add_option("--factor", train_flags.factor, "LLFF downsampling factor (images_<f>/)")
       ->default_str(std::to_string(train_defaults.factor));
   train_cmd
+      ->add_option("--downscale", train_flags.downscale,
+                   "COLMAP and transforms.json: divide the image size by this (area filter)")
+      ->default_str(std::to_string(train_defaults.downscale));
+  train_cmd
       ->add_option("--format", train_flags.format,
                    "Dataset layout: auto (detected), llff, colmap, dtu or transforms")
       ->default_str(train_defaults.format);
@@ -262,6 +266,7 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--threads")) flags["threads"] = train_flags.threads;
     if (given("--factor")) flags["factor"] = train_flags.factor;
     if (given("--format")) flags["format"] = train_flags.format;
+    if (given("--downscale")) flags["downscale"] = train_flags.downscale;
     if (given("--init")) flags["init"] = train_init;
     if (given("--protocol")) flags["protocol"] = train_protocol;
     if (given("--views")) flags["views"] = train_flags.views;

@@ -472,6 +472,7 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   read_options.format = dataset_format_from_name(config.format);
   read_options.llff_factor = config.factor;
   read_options.llff_bd_factor = config.llff_bd_factor;
+  read_options.downscale = config.downscale;
   const Dataset dataset = read_dataset(config.dataset, read_options);
   check_dataset_for_rendering(dataset, config.dataset, "train");
   const int n = static_cast<int>(dataset.views.size());

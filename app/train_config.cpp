@@ -80,6 +80,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("format", c.format);
   v("factor", c.factor);
   v("llff_bd_factor", c.llff_bd_factor);
+  v("downscale", c.downscale);
   v("protocol", c.protocol);
   v("views", c.views);
   v("lpips_model", c.lpips_model);
@@ -366,6 +367,7 @@ void TrainConfig::check(bool require_paths) const {
   GLIMPSE_CHECK(factor >= 1) << "train: factor must be >= 1, got " << factor;
   GLIMPSE_CHECK(std::isfinite(llff_bd_factor) && llff_bd_factor >= 0)
       << "train: llff_bd_factor must be >= 0 (0: no rescaling), got " << llff_bd_factor;
+  GLIMPSE_CHECK(downscale >= 1) << "train: downscale must be >= 1, got " << downscale;
   GLIMPSE_CHECK(protocol == EvalProtocol::None || views == 3 || views == 6 || views == 9)
       << "train: views must be 3, 6 or 9 (the protocols' view counts), got " << views;
   GLIMPSE_CHECK(views >= 1) << "train: views must be >= 1, got " << views;

@@ -61,6 +61,7 @@ struct TrainConfig {
   std::string format = "auto";             // dataset layout: auto, llff, colmap, dtu, transforms
   int factor = 8;                          // LLFF downsampling: images_<factor>/ (8: 504x378)
   double llff_bd_factor = 0.0;             // LLFF: > 0 rescales like the NeRF loader (0.75)
+  int downscale = 1;  // COLMAP, transforms.json: divide the image size by this (area filter)
   EvalProtocol protocol = EvalProtocol::None;  // split and metrics (see EvalProtocol)
   int views = 3;                               // protocol training views: 3, 6 or 9
   // LPIPS-VGG network for the test metrics (ONNX, see eval/metrics.h Lpips); empty or unusable:

@@ -69,6 +69,7 @@ void DatasetReadOptions::check() const {
       << "dataset: LLFF bd_factor must be >= 0 (0: no rescaling), got " << llff_bd_factor;
   GLIMPSE_CHECK(dtu_width > 0 && dtu_height > 0)
       << "dataset: DTU image size must be positive, got " << dtu_width << "x" << dtu_height;
+  GLIMPSE_CHECK(downscale >= 1) << "dataset: downscale must be >= 1, got " << downscale;
 }
 
 namespace {
@@ -111,8 +112,11 @@ Dataset read_dataset(const std::string& root, const DatasetReadOptions& options)
       o.bd_factor = options.llff_bd_factor;
       return read_llff(root, o);
     }
-    case DatasetFormat::Colmap:
-      return read_colmap_dataset(root);
+    case DatasetFormat::Colmap: {
+      ColmapDatasetOptions o;
+      o.resolution_scale = 1.0 / options.downscale;
+      return read_colmap_dataset(root, o);
+    }
     case DatasetFormat::Dtu: {
       DtuOptions o;
       o.width = options.dtu_width;
@@ -121,8 +125,11 @@ Dataset read_dataset(const std::string& root, const DatasetReadOptions& options)
       o.scan = scan;
       return read_dtu(dtu_root, o);
     }
-    case DatasetFormat::Transforms:
-      return read_transforms_json(root);
+    case DatasetFormat::Transforms: {
+      TransformsOptions o;
+      o.downscale = options.downscale;
+      return read_transforms_json(root, o);
+    }
     case DatasetFormat::Auto:
       break;
   }

@@ -25,6 +25,7 @@ struct DatasetReadOptions {
   int llff_factor = 8;                         // LLFF: images_<factor>/ (8: 504x378)
   double llff_bd_factor = 0.0;                 // LLFF: > 0 rescales bounds (see LlffOptions)
   int dtu_width = 400, dtu_height = 300;       // DTU: the sparse-view protocol's image size
+  int downscale = 1;  // COLMAP, transforms.json: divide the image size by this (area filter)
   void check() const;
 };
 

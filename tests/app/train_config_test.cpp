@@ -30,6 +30,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.device, b.device);
   EXPECT_EQ(a.threads, b.threads);
   EXPECT_EQ(a.factor, b.factor);
+  EXPECT_EQ(a.downscale, b.downscale);
   EXPECT_EQ(a.protocol, b.protocol);
   EXPECT_EQ(a.views, b.views);
   EXPECT_EQ(a.lpips_model, b.lpips_model);
@@ -97,6 +98,7 @@ TrainConfig non_default() {
   c.device = TrainDevice::Cpu;
   c.threads = 3;
   c.factor = 4;
+  c.downscale = 3;
   c.protocol = EvalProtocol::Dtu;
   c.views = 9;
   c.lpips_model = "models/lpips_vgg.onnx";
@@ -298,6 +300,8 @@ TEST(TrainConfig, WrongTypesAndBadValuesAreRejected) {
   EXPECT_NE(e, "");
   e = load_error(Json::parse(R"({"protocol": "llff", "views": 4})"));
   EXPECT_HAS(e, "views must be 3, 6 or 9");
+  e = load_error(Json::parse(R"({"downscale": 0})"));
+  EXPECT_HAS(e, "downscale must be >= 1");
   e = load_error(Json::parse(R"({"protocol": "blender"})"));
   EXPECT_HAS(e, "key 'protocol' must be one of \"none\", \"llff\" or \"dtu\"");
   e = load_error(Json::parse(R"({"init_opacity": 1.0})"));

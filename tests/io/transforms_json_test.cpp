@@ -3,6 +3,7 @@
 // split, every error path and, with GLIMPSE_DATA_DIR, the real instant-ngp fox scene.
 #include "io/transforms_json.h"
 
+#include "io/dataset_reader.h"
 #include "io/image_io.h"
 #include "tests/io/test_util.h"
 #include "tests/support/fixtures.h"
@@ -341,37 +342,6 @@ TEST(TransformsJson, MissingFilesAreErrors) {
 // [SECTION] real data (GLIMPSE_DATA_DIR)
 // ---------------------------------------------------------------
 
-// The point closest (least squares) to every camera's optical axis.
-Vec3<double> closest_point_to_axes(const std::vector<View>& views) {
-  double a[3][3] = {}, b[3] = {};
-  for (const View& v : views) {
-    const Vec3<double> c = v.camera.center();
-    const Vec3<double> d = mul_transposed(v.camera.rotation, Vec3<double>(0, 0, 1));
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) {
-        const double m = (i == j ? 1.0 : 0.0) - d[i] * d[j];
-        a[i][j] += m;
-        b[i] += m * c[j];
-      }
-    }
-  }
-  // Solve a x = b by Cramer's rule.
-  const auto det = [](const double m[3][3]) {
-    return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-           m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-  };
-  const double d = det(a);
-  Vec3<double> x;
-  for (int k = 0; k < 3; ++k) {
-    double m[3][3];
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) m[i][j] = j == k ? b[i] : a[i][j];
-    x[k] = det(m) / d;
-  }
-  return x;
-}
-
 TEST(TransformsJsonReal, FoxCamerasLookAtTheFox) {
   if (testing::data_dir().empty()) GTEST_SKIP() << "GLIMPSE_DATA_DIR is not set";
   const fs::path fox = testing::data_dir() / "nerf_fox" / "fox";
@@ -392,21 +362,26 @@ TEST(TransformsJsonReal, FoxCamerasLookAtTheFox) {
   // The cameras circle the fox: the point nearest to all optical axes lies in front of every
   // camera (it would be behind all of them without the OpenGL -> OpenCV flip) and projects into
   // nearly every image.
-  const Vec3<double> target = closest_point_to_axes(d.views);
+  Vec3<double> target;
+  ASSERT_TRUE(optical_axes_center(d.views, target));
   size_t inside = 0;
   for (const View& v : d.views) {
     const Vec3<double> p = v.camera.cam_from_world(target);
     EXPECT_GT(p.z, 0.0) << v.name;
+    // The estimated bounds hold the point the cameras look at.
+    EXPECT_GT(p.z, d.near_depth) << v.name;
+    EXPECT_LT(p.z, d.far_depth) << v.name;
     const double x = v.camera.fx * p.x / p.z + v.camera.cx;
     const double y = v.camera.fy * p.y / p.z + v.camera.cy;
     if (x >= 0 && x <= v.camera.width && y >= 0 && y <= v.camera.height) ++inside;
   }
   EXPECT_GE(inside, d.views.size() * 9 / 10);
 
-  // Images: loaded, undistorted (OPENCV k1 k2 p1 p2) and downscaled by 4.
-  TransformsOptions quarter;
+  // Images: loaded, undistorted (OPENCV k1 k2 p1 p2) and downscaled by 4 (through the dataset
+  // entry point `glimpse train --downscale` uses).
+  DatasetReadOptions quarter;
   quarter.downscale = 4;
-  const Dataset q = read_transforms_json(fox.string(), quarter);
+  const Dataset q = read_dataset(fox.string(), quarter);
   ASSERT_EQ(q.views.size(), 67u);
   for (size_t i = 0; i < q.views.size(); ++i) {
     const View& v = q.views[i];
