@@ -145,6 +145,11 @@ int run_cli(int argc, const char* const* argv) {
                    "image tested, --views by linspace) or dtu (pixelNeRF ids, masked metrics)")
       ->check(CLI::IsMember({"none", "llff", "dtu"}))
       ->default_str(eval_protocol_name(train_defaults.protocol));
+  train_cmd
+      ->add_option("--holdout", train_flags.holdout,
+                   "Without a protocol: test on every Nth view and train on the rest (3DGS "
+                   "--eval uses 8); 0 keeps the dataset's split")
+      ->default_str(std::to_string(train_defaults.holdout));
   train_cmd->add_option("--views", train_flags.views, "Protocol training views: 3, 6 or 9")
       ->default_str(std::to_string(train_defaults.views));
   train_cmd->add_option("--lpips-model", train_flags.lpips_model,
@@ -270,6 +275,7 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--init")) flags["init"] = train_init;
     if (given("--protocol")) flags["protocol"] = train_protocol;
     if (given("--views")) flags["views"] = train_flags.views;
+    if (given("--holdout")) flags["holdout"] = train_flags.holdout;
     if (given("--lpips-model")) flags["lpips_model"] = train_flags.lpips_model;
     if (given("--init-stride")) flags["init_stride"] = train_flags.init_stride;
     if (given("--save-every")) flags["save_every"] = train_flags.save_every;

@@ -238,6 +238,17 @@ nlohmann::json split_json(const SplitMetrics& s) {
 void select_split(const TrainConfig& config, const Dataset& dataset, TrainResult& result,
                   std::vector<int>& train_ids, std::vector<int>& test_ids) {
   const int n = static_cast<int>(dataset.views.size());
+  if (config.protocol == EvalProtocol::None && config.holdout > 0) {
+    train_ids.clear();
+    test_ids.clear();
+    for (int i = 0; i < n; ++i) (i % config.holdout == 0 ? test_ids : train_ids).push_back(i);
+    GLIMPSE_CHECK(!train_ids.empty())
+        << "train: holdout " << config.holdout << " leaves no training view of " << n;
+    result.protocol = "holdout " + std::to_string(config.holdout) + ": views i with i % " +
+                      std::to_string(config.holdout) + " == 0 tested, " +
+                      std::to_string(train_ids.size()) + " training views";
+    return;
+  }
   if (config.protocol == EvalProtocol::None) {
     if (train_ids.empty())
       for (int i = 0; i < n; ++i) train_ids.push_back(i);

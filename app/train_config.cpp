@@ -83,6 +83,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("downscale", c.downscale);
   v("protocol", c.protocol);
   v("views", c.views);
+  v("holdout", c.holdout);
   v("lpips_model", c.lpips_model);
   v("init", c.init);
   v("init_stride", c.init_stride);
@@ -368,6 +369,10 @@ void TrainConfig::check(bool require_paths) const {
   GLIMPSE_CHECK(std::isfinite(llff_bd_factor) && llff_bd_factor >= 0)
       << "train: llff_bd_factor must be >= 0 (0: no rescaling), got " << llff_bd_factor;
   GLIMPSE_CHECK(downscale >= 1) << "train: downscale must be >= 1, got " << downscale;
+  GLIMPSE_CHECK(holdout >= 0) << "train: holdout must be >= 0 (0: the dataset's split), got "
+                              << holdout;
+  GLIMPSE_CHECK(holdout == 0 || protocol == EvalProtocol::None)
+      << "train: holdout and a protocol both choose the test views; give one of them";
   GLIMPSE_CHECK(protocol == EvalProtocol::None || views == 3 || views == 6 || views == 9)
       << "train: views must be 3, 6 or 9 (the protocols' view counts), got " << views;
   GLIMPSE_CHECK(views >= 1) << "train: views must be >= 1, got " << views;

@@ -63,7 +63,10 @@ struct TrainConfig {
   double llff_bd_factor = 0.0;             // LLFF: > 0 rescales like the NeRF loader (0.75)
   int downscale = 1;  // COLMAP, transforms.json: divide the image size by this (area filter)
   EvalProtocol protocol = EvalProtocol::None;  // split and metrics (see EvalProtocol)
-  int views = 3;                               // protocol training views: 3, 6 or 9
+  // Without a protocol: > 0 tests every holdout-th view (i % holdout == 0, like 3DGS --eval with
+  // llffhold 8) and trains on the others, replacing the dataset's own split; 0 keeps it.
+  int holdout = 0;
+  int views = 3;  // protocol training views: 3, 6 or 9
   // LPIPS-VGG network for the test metrics (ONNX, see eval/metrics.h Lpips); empty or unusable:
   // LPIPS and the average error are reported unavailable. Evaluation only (not in resume_key).
   std::string lpips_model;

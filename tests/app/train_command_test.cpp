@@ -462,6 +462,23 @@ TEST(RandomInit, PointsLieInTheFrustumsBetweenTheBounds) {
   EXPECT_THROW(random_frustum_init(dataset.views, kFar, kNear, 10, 0.1f, 1, 0), Error);
 }
 
+// --holdout replaces the capture's split.json (train 0 2 4 / test 1 3) with every Nth view.
+TEST(TrainCommand, HoldoutChoosesEveryNthViewForTesting) {
+  const TinyCapture capture;
+  TrainConfig config = tiny_config(capture, (capture.tmp() / "out").string(), 3);
+  config.holdout = 2;
+  const TrainResult result = run_train(config, logged());
+  std::vector<std::string> test, train;
+  for (const ViewMetrics& v : result.test.views) test.push_back(v.name);
+  for (const ViewMetrics& v : result.train.views) train.push_back(v.name);
+  EXPECT_EQ(test, (std::vector<std::string>{"img0.png", "img2.png", "img4.png"}));
+  EXPECT_EQ(train, (std::vector<std::string>{"img1.png", "img3.png"}));
+  EXPECT_HAS(result.protocol, "holdout 2: views i with i % 2 == 0 tested, 2 training views");
+  config.holdout = 1;  // nothing left to train on
+  config.output = (capture.tmp() / "out1").string();
+  EXPECT_HAS(error_of([&] { run_train(config, logged()); }), "leaves no training view");
+}
+
 TEST(TrainCommand, RandomInitTrains) {
   const TinyCapture capture;
   TrainConfig config = tiny_config(capture, (capture.tmp() / "out").string(), 10);

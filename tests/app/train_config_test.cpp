@@ -33,6 +33,7 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(a.downscale, b.downscale);
   EXPECT_EQ(a.protocol, b.protocol);
   EXPECT_EQ(a.views, b.views);
+  EXPECT_EQ(a.holdout, b.holdout);
   EXPECT_EQ(a.lpips_model, b.lpips_model);
   EXPECT_EQ(a.init, b.init);
   EXPECT_EQ(a.init_stride, b.init_stride);
@@ -300,6 +301,10 @@ TEST(TrainConfig, WrongTypesAndBadValuesAreRejected) {
   EXPECT_NE(e, "");
   e = load_error(Json::parse(R"({"protocol": "llff", "views": 4})"));
   EXPECT_HAS(e, "views must be 3, 6 or 9");
+  e = load_error(Json::parse(R"({"protocol": "llff", "holdout": 8})"));
+  EXPECT_HAS(e, "holdout and a protocol both choose the test views");
+  e = load_error(Json::parse(R"({"holdout": -1})"));
+  EXPECT_HAS(e, "holdout must be >= 0");
   e = load_error(Json::parse(R"({"downscale": 0})"));
   EXPECT_HAS(e, "downscale must be >= 1");
   e = load_error(Json::parse(R"({"protocol": "blender"})"));
