@@ -515,7 +515,10 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           }
         }
         T* slot = slot_of(gid);
-        for (int q = 0; q < kSlotSize; ++q) slot[q] = L::sum(acc[q]);
+        static_assert(kSlotSize == 10, "slot layout: 8 sums at once, then 2");
+        L::sum8(acc, slot);
+        slot[8] = L::sum(acc[8]);
+        slot[9] = L::sum(acc[9]);
       }
     }
   });
