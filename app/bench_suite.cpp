@@ -11,6 +11,7 @@
 #include "eval/metrics.h"
 #include "eval/published.h"
 #include "io/atomic_file.h"
+#include "renderer/rasterizer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -305,6 +306,10 @@ void BenchSuiteOptions::check() const {
   probe.dataset = data_dir;
   probe.output = output_dir;
   probe.check();
+  // Said once here rather than as a failure of every scene.
+  GLIMPSE_CHECK(train.device != TrainDevice::Cuda || cuda_backend_available())
+      << "bench: --device cuda, but no CUDA device is available to this build (see `glimpse "
+         "info`); use --device cpu or auto";
 }
 
 std::vector<SuiteScene> find_bench_scenes(const BenchSuiteOptions& o) {

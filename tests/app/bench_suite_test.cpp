@@ -10,6 +10,7 @@
 #include "eval/metrics.h"
 #include "io/image_io.h"
 #include "io/npy.h"
+#include "renderer/rasterizer.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
 #include "tests/support/log_capture.h"
@@ -343,6 +344,11 @@ TEST(BenchSuite, OptionsAndCommandLineAreValidated) {
   EXPECT_THROW(o.check(), Error);
   o.data_dir = tmp.path().string();
   EXPECT_NO_THROW(o.check());
+  if (!cuda_backend_available()) {
+    o.train.device = TrainDevice::Cuda;
+    EXPECT_THROW(o.check(), Error);
+    o.train.device = TrainDevice::Cpu;
+  }
   // An empty data folder: no scene, a clear error.
   EXPECT_THROW(run_bench_suite(o), Error);
 
