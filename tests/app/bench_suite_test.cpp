@@ -13,6 +13,7 @@
 #include "renderer/rasterizer.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/log_capture.h"
 
 #include <gtest/gtest.h>
@@ -329,6 +330,30 @@ TEST(BenchSuite, DtuProtocolUsesTheMasks) {
   const Image<float> gt = read_image_rgb((run / "gt" / "rect_002_3_r5000.png").string());
   EXPECT_EQ(gt.at(300, 150, 0), 1.0f);
   EXPECT_NEAR(gt.at(100, 150, 1), truth.at(100, 150, 1), 1.0f / 255);
+}
+
+// A real scan of ../shared/data (IDR layout, anti-aliased masks binarised by the reader) runs the
+// DTU protocol: 400x300, the 25 test views (each needs a mask, or the run fails), masked metrics.
+TEST(BenchSuiteReal, DtuScanRunsTheMaskedProtocol) {
+  if (glimpse::testing::data_dir().empty()) GTEST_SKIP() << "GLIMPSE_DATA_DIR is not set";
+  glimpse::testing::TempDir tmp;
+  BenchSuiteOptions o = llff_options(glimpse::testing::data_dir() / "dtu", tmp.path() / "out");
+  o.suite = Suite::Dtu;
+  o.scenes = {"scan24"};
+  o.train.trainer.iterations = 20;
+  const BenchSuiteResult r = run_bench_suite(o);
+  ASSERT_EQ(r.scenes.size(), 1u);
+  ASSERT_EQ(r.scenes[0].runs.size(), 1u) << r.scenes[0].error;
+  EXPECT_FALSE(r.scenes[0].official);
+  const Json metrics = read_json(tmp.path() / "out" / "scan24" / "seed0" / "metrics.json");
+  EXPECT_TRUE(metrics["metrics"]["masked"].get<bool>());
+  EXPECT_EQ(metrics["dataset"]["width"], 400);
+  EXPECT_EQ(metrics["dataset"]["height"], 300);
+  ASSERT_EQ(metrics["test"]["views"].size(), 25u);
+  EXPECT_EQ(metrics["test"]["views"][0]["name"], "000001.png");
+  const double psnr = metrics["test"]["mean"]["psnr"].get<double>();
+  EXPECT_TRUE(std::isfinite(psnr));
+  EXPECT_GT(psnr, 5.0);
 }
 
 TEST(BenchSuite, OptionsAndCommandLineAreValidated) {
