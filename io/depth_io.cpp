@@ -4,6 +4,7 @@
 #include "core/check.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
+#include "io/png_writer.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -329,23 +330,7 @@ void write_depth_png16(const std::string& path, const Image<float>& depth, doubl
                    : 0;
     }
   }
-  const fs::path parent = fs::path(path).parent_path();
-  GLIMPSE_CHECK(parent.empty() || fs::is_directory(parent))
-      << "cannot write " << path << ": folder " << parent.string() << " does not exist";
-  const std::string temporary = temporary_sibling_path(path, ".png");
-  bool ok = false;
-  std::string reason = "the PNG encoder failed";
-  try {
-    ok = cv::imwrite(temporary, m);
-  } catch (const cv::Exception& e) {
-    reason = e.what();
-  }
-  if (!ok) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    GLIMPSE_FAIL() << "cannot write " << path << ": " << reason;
-  }
-  commit_temporary_file(temporary, path);
+  write_mat_png_atomically(path, m);
 }
 
 Image<float> read_depth_exr(const std::string& path) {

@@ -450,13 +450,7 @@ DtuScene read_dtu_scene(const std::string& root, const DtuOptions& options) {
   // Stored size: from the first image (all are checked when loaded).
   int stored_width = 0, stored_height = 0;
   if (options.load_images) {
-    ThreadPool::global().parallel_for(static_cast<int64_t>(n), 1,
-                                      [&](int64_t begin, int64_t end, int /*thread*/) {
-                                        for (int64_t i = begin; i < end; ++i) {
-                                          View& v = dataset.views[static_cast<size_t>(i)];
-                                          v.image = read_image_rgb(v.image_path);
-                                        }
-                                      });
+    read_view_images(dataset.views);
     stored_width = dataset.views[0].image.width();
     stored_height = dataset.views[0].image.height();
   } else if (options.width == 0) {

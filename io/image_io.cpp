@@ -2,7 +2,9 @@
 #include "io/image_io.h"
 
 #include "core/check.h"
+#include "core/thread_pool.h"
 #include "io/atomic_file.h"
+#include "io/png_writer.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -135,15 +137,21 @@ Image<float> read_mask(const std::string& path) {
   return to_image(mask);
 }
 
+void read_view_images(std::vector<View>& views) {
+  ThreadPool::global().parallel_for(static_cast<int64_t>(views.size()), 1,
+                                    [&](int64_t begin, int64_t end, int /*thread*/) {
+                                      for (int64_t i = begin; i < end; ++i) {
+                                        View& v = views[static_cast<size_t>(i)];
+                                        v.image = read_image_rgb(v.image_path);
+                                      }
+                                    });
+}
+
 void write_png(const std::string& path, const Image<float>& image) {
   GLIMPSE_CHECK(image.channels() == 1 || image.channels() == 3)
       << "cannot write " << path << ": write_png takes 1 or 3 channels, got " << image.channels();
   GLIMPSE_CHECK(!image.empty()) << "cannot write " << path << ": the image is empty ("
                                 << image.width() << "x" << image.height() << ")";
-  const fs::path parent = fs::path(path).parent_path();
-  GLIMPSE_CHECK(parent.empty() || fs::is_directory(parent))
-      << "cannot write " << path << ": folder " << parent.string() << " does not exist";
-
   const int c = image.channels();
   cv::Mat bytes(image.height(), image.width(), c == 1 ? CV_8UC1 : CV_8UC3);
   for (int y = 0; y < image.height(); ++y) {
@@ -156,11 +164,18 @@ void write_png(const std::string& path, const Image<float>& image) {
     }
   }
 
+  write_mat_png_atomically(path, bytes);
+}
+
+void write_mat_png_atomically(const std::string& path, const cv::Mat& m) {
+  const fs::path parent = fs::path(path).parent_path();
+  GLIMPSE_CHECK(parent.empty() || fs::is_directory(parent))
+      << "cannot write " << path << ": folder " << parent.string() << " does not exist";
   const std::string temporary = temporary_sibling_path(path, ".png");
   bool ok = false;
   std::string reason = "the PNG encoder failed";
   try {
-    ok = cv::imwrite(temporary, bytes);
+    ok = cv::imwrite(temporary, m);
   } catch (const cv::Exception& e) {
     reason = e.what();
   }

@@ -2,6 +2,7 @@
 // writing, depth colourisation for previews, and area resampling. OpenCV stays inside io/.
 #pragma once
 
+#include "core/dataset.h"
 #include "core/image.h"
 
 #include <string>
@@ -15,6 +16,10 @@ namespace glimpse {
 // computed on the stored pixel grid (COLMAP and LLFF do the same). Throws glimpse::Error
 // "cannot read image <path>: file does not exist / not a decodable image / ...".
 Image<float> read_image_rgb(const std::string& path);
+
+// Reads every view's image_path into its image (read_image_rgb), in parallel on the global pool.
+// Throws the first reader error.
+void read_view_images(std::vector<View>& views);
 
 // Reads a mask as 1 channel in [0, 1]: gray as is, RGB as the mean of the channels, RGBA as the
 // alpha channel (a cut-out's alpha is its mask). Same scaling and errors as read_image_rgb.

@@ -3,7 +3,6 @@
 
 #include "core/check.h"
 #include "core/log.h"
-#include "core/thread_pool.h"
 #include "io/image_io.h"
 #include "io/npy.h"
 
@@ -156,13 +155,7 @@ Dataset read_llff(const std::string& root, const LlffOptions& options) {
 
   int width = 0, height = 0;
   if (options.load_images) {
-    ThreadPool::global().parallel_for(static_cast<int64_t>(n), 1,
-                                      [&](int64_t begin, int64_t end, int /*thread*/) {
-                                        for (int64_t i = begin; i < end; ++i) {
-                                          View& v = dataset.views[static_cast<size_t>(i)];
-                                          v.image = read_image_rgb(v.image_path);
-                                        }
-                                      });
+    read_view_images(dataset.views);
     width = dataset.views[0].image.width();
     height = dataset.views[0].image.height();
     for (const View& v : dataset.views) {
