@@ -3,6 +3,7 @@
 #include "app/render_pipeline.h"
 
 #include "app/info.h"
+#include "app/report_values.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
@@ -42,17 +43,6 @@ Image<float> side_by_side(const Image<float>& left, const Image<float>& right) {
       }
   return out;
 }
-
-// Mean of the finite values (NaN when there are none).
-double finite_mean(const std::vector<double>& values) {
-  double sum = 0.0;
-  int count = 0;
-  for (double v : values)
-    if (std::isfinite(v)) sum += v, ++count;
-  return count > 0 ? sum / count : std::numeric_limits<double>::quiet_NaN();
-}
-
-nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 
 const char* antialiasing_name(AntiAliasing a) {
   return a == AntiAliasing::MipSplatting ? "mip-splatting" : "off";

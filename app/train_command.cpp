@@ -5,6 +5,7 @@
 #include "app/info.h"
 #include "app/progress.h"
 #include "app/render_pipeline.h"
+#include "app/report_values.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "core/timer.h"
@@ -42,17 +43,6 @@ constexpr float kErrorMapMax = 0.25f;  // error heat maps: mean |error| 0 (blue)
 constexpr int kMaxCurvePoints = 200;   // loss curve: at most this many points, each the mean of
 constexpr int kMinCurveBucket = 10;    // at least this many iterations (one view each: smooths the
                                        // view-to-view jumps of the per-step values)
-
-// Mean of the finite values (NaN when there are none).
-double finite_mean(const std::vector<double>& values) {
-  double sum = 0.0;
-  int count = 0;
-  for (double v : values)
-    if (std::isfinite(v)) sum += v, ++count;
-  return count > 0 ? sum / count : std::numeric_limits<double>::quiet_NaN();
-}
-
-nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 
 // "assets/demo/" -> "demo".
 std::string scene_name(const std::string& root) {
