@@ -4,6 +4,7 @@
 
 #include "app/cli.h"
 #include "app/progress.h"
+#include "app/report_values.h"
 #include "app/train_command.h"
 #include "core/check.h"
 #include "core/log.h"
@@ -28,8 +29,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-nlohmann::json finite_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 
 double number_or_nan(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
@@ -117,17 +116,22 @@ nlohmann::json metrics_json(const SuiteMetrics& m) {
 
 // [SECTION] runs ---------------------------------------------------------------------------------
 
-// A finished run as its metrics.json records it.
-SuiteRun read_run(const fs::path& dir, int seed) {
+// <dir>/metrics.json, parsed. `what_to_do` ends the message when it is not valid JSON.
+nlohmann::json read_report(const fs::path& dir, const char* what_to_do) {
   const fs::path path = dir / "metrics.json";
   std::ifstream in(path, std::ios::binary);
   GLIMPSE_CHECK(in.good()) << "bench: cannot read " << path.string();
-  nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    GLIMPSE_FAIL() << "bench: " << path.string() << " is not valid JSON (" << e.what() << ")";
+    GLIMPSE_FAIL() << "bench: " << path.string() << " is not valid JSON (" << e.what() << ")"
+                   << what_to_do;
   }
+  return {};
+}
+
+// A finished run as its train report (metrics.json of `dir`) records it.
+SuiteRun run_from_report(const nlohmann::json& j, const fs::path& dir, int seed) {
   SuiteRun run;
   run.seed = seed;
   run.dir = dir.string();
@@ -144,28 +148,25 @@ SuiteRun read_run(const fs::path& dir, int seed) {
     run.test_views = j.at("test").at("views");
     run.protocol = j.value("protocol", "");
   } catch (const nlohmann::json::exception& e) {
-    GLIMPSE_FAIL() << "bench: " << path.string() << " lacks a field of a train report (" << e.what()
-                   << ")";
+    GLIMPSE_FAIL() << "bench: " << (dir / "metrics.json").string()
+                   << " lacks a field of a train report (" << e.what() << ")";
   }
   return run;
 }
 
-// Whether <dir>/metrics.json is a finished run of `config`. Throws when it is a finished run of
-// another configuration (retraining would mix two configurations under one folder).
-bool finished_with(const fs::path& dir, const TrainConfig& config) {
+// The finished run of `config` in `dir`, or nullopt when it has no metrics.json. Throws when it
+// is a finished run of another configuration (retraining would mix two configurations under one
+// folder).
+std::optional<SuiteRun> finished_run(const fs::path& dir, const TrainConfig& config, int seed) {
   const fs::path path = dir / "metrics.json";
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return false;
-  std::ifstream in(path, std::ios::binary);
-  nlohmann::json saved;
-  try {
-    saved = nlohmann::json::parse(in).at("config");
-  } catch (const nlohmann::json::exception&) {
-    GLIMPSE_FAIL() << "bench: " << path.string()
-                   << " is not a readable train report; remove the folder to retrain it";
-  }
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  const nlohmann::json report = read_report(dir, "; remove the folder to retrain it");
+  GLIMPSE_CHECK(report.contains("config"))
+      << "bench: " << path.string()
+      << " is not a readable train report; remove the folder to retrain it";
   TrainConfig previous;
-  previous.update_from_json(saved, path.string() + " (config)");
+  previous.update_from_json(report.at("config"), path.string() + " (config)");
   std::string differences = describe_config_differences(previous.resume_key(), config.resume_key());
   if (previous.trainer.iterations != config.trainer.iterations)
     differences += std::string(differences.empty() ? "" : "; ") +
@@ -175,22 +176,15 @@ bool finished_with(const fs::path& dir, const TrainConfig& config) {
       << "bench: " << dir.string()
       << " holds a finished run of another configuration (there vs now: " << differences
       << "); use another output folder or remove it";
-  return true;
+  return run_from_report(report, dir, seed);
 }
 
 // [SECTION] formatting ---------------------------------------------------------------------------
 
-std::string fixed(double v, int precision) {
-  if (!std::isfinite(v)) return "n/a";
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(precision) << v;
-  return s.str();
-}
-
 // "19.48" or "19.48 ± 0.12" (several seeds).
 std::string with_std(double mean, double stddev, int precision, bool show_std) {
-  if (!show_std || !std::isfinite(mean)) return fixed(mean, precision);
-  return fixed(mean, precision) + " ± " + fixed(stddev, precision);
+  if (!show_std || !std::isfinite(mean)) return fixed_or_na(mean, precision);
+  return fixed_or_na(mean, precision) + " ± " + fixed_or_na(stddev, precision);
 }
 
 std::string csv_field(const std::string& s) {
@@ -413,11 +407,11 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
       config.trainer.seed = static_cast<uint64_t>(seed);
       if (options.suite == Suite::Llff) config.factor = kLlffFactor;
       try {
-        if (finished_with(dir, config)) {
-          SuiteRun run = read_run(dir, seed);
+        if (std::optional<SuiteRun> finished = finished_run(dir, config, seed)) {
+          SuiteRun run = std::move(*finished);
           run.reused = true;
           GLIMPSE_LOG(Info) << "bench: " << tag << ": finished earlier (test PSNR "
-                            << fixed(run.test.psnr, 2) << " dB), skipped";
+                            << fixed_or_na(run.test.psnr, 2) << " dB), skipped";
           scene.runs.push_back(std::move(run));
           done_units += iterations;
           continue;
@@ -448,10 +442,11 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
         trained_seconds += run_clock.seconds();
         done_units = units_before + iterations;
         result.lpips = trained.lpips;
-        scene.runs.push_back(read_run(dir, seed));
-        GLIMPSE_LOG(Info) << "bench: " << tag << ": test PSNR " << fixed(trained.test.mean_psnr, 2)
-                          << " dB, SSIM " << fixed(trained.test.mean_ssim, 4) << " ("
-                          << fixed(trained.wall_seconds, 0) << " s)";
+        scene.runs.push_back(run_from_report(read_report(dir, ""), dir, seed));
+        GLIMPSE_LOG(Info) << "bench: " << tag << ": test PSNR "
+                          << fixed_or_na(trained.test.mean_psnr, 2) << " dB, SSIM "
+                          << fixed_or_na(trained.test.mean_ssim, 4) << " ("
+                          << fixed_or_na(trained.wall_seconds, 0) << " s)";
       } catch (const std::exception& e) {
         const std::string message = user_error_message(e.what());
         scene.error +=
@@ -601,13 +596,14 @@ std::string BenchSuiteResult::to_markdown(const BenchSuiteOptions& o) const {
        << with_std(m.lpips, d.lpips, 3, show_std) << " | "
        << with_std(m.avg_error, d.avg_error, 3, show_std) << " | " << s.runs.front().iterations
        << " | " << format_duration(mean_of(s, &SuiteRun::train_seconds)) << " | "
-       << fixed(mean_of(s, &SuiteRun::its_per_second), 1) << " | "
-       << fixed(mean_of(s, &SuiteRun::num_gaussians), 0) << " |\n";
+       << fixed_or_na(mean_of(s, &SuiteRun::its_per_second), 1) << " | "
+       << fixed_or_na(mean_of(s, &SuiteRun::num_gaussians), 0) << " |\n";
   }
   if (mean)
     md << "| **mean (" << finished << " scene" << (finished == 1 ? "" : "s") << ")** | "
-       << fixed(mean->psnr, 2) << " | " << fixed(mean->ssim, 3) << " | " << fixed(mean->ssim_sk, 3)
-       << " | " << fixed(mean->lpips, 3) << " | " << fixed(mean->avg_error, 3) << " | | | | |\n";
+       << fixed_or_na(mean->psnr, 2) << " | " << fixed_or_na(mean->ssim, 3) << " | "
+       << fixed_or_na(mean->ssim_sk, 3) << " | " << fixed_or_na(mean->lpips, 3) << " | "
+       << fixed_or_na(mean->avg_error, 3) << " | | | | |\n";
   md << "\n## Published figures (from the literature, not measured by Glimpse)\n\n";
   md << "Means over all " << protocol_scenes << " of the protocol's scenes as each paper reports "
      << "them; the table above covers only the scenes listed.\n\n";
@@ -617,9 +613,10 @@ std::string BenchSuiteResult::to_markdown(const BenchSuiteOptions& o) const {
   } else {
     md << "| method | PSNR ↑ | SSIM ↑ | LPIPS ↓ | source |\n|---|---:|---:|---:|---|\n";
     for (const PublishedResult& p : rows)
-      md << "| " << p.method << " | " << fixed(p.psnr, 2) << " | " << fixed(p.ssim, 3) << " | "
-         << fixed(p.lpips, 3) << " | " << p.source << (p.marker.empty() ? "" : " ") << p.marker
-         << (p.note.empty() ? "" : " (") << p.note << (p.note.empty() ? "" : ")") << " |\n";
+      md << "| " << p.method << " | " << fixed_or_na(p.psnr, 2) << " | " << fixed_or_na(p.ssim, 3)
+         << " | " << fixed_or_na(p.lpips, 3) << " | " << p.source << (p.marker.empty() ? "" : " ")
+         << p.marker << (p.note.empty() ? "" : " (") << p.note << (p.note.empty() ? "" : ")")
+         << " |\n";
   }
   md << "\n## Splits\n\n";
   for (const SuiteScene& s : scenes)
@@ -655,25 +652,26 @@ std::string BenchSuiteResult::to_html(const BenchSuiteOptions& o) const {
       h << "<td colspan=\"6\" class=\"fail\">failed</td></tr>\n";
       continue;
     }
-    h << "<td>" << fixed(s.mean->psnr, 2) << "</td><td>" << fixed(s.mean->ssim, 3) << "</td><td>"
-      << fixed(s.mean->ssim_sk, 3) << "</td><td>" << fixed(s.mean->lpips, 3) << "</td><td>"
-      << fixed(s.mean->avg_error, 3) << "</td><td>"
-      << format_duration(mean_of(s, &SuiteRun::train_seconds)) << "</td></tr>\n";
+    h << "<td>" << fixed_or_na(s.mean->psnr, 2) << "</td><td>" << fixed_or_na(s.mean->ssim, 3)
+      << "</td><td>" << fixed_or_na(s.mean->ssim_sk, 3) << "</td><td>"
+      << fixed_or_na(s.mean->lpips, 3) << "</td><td>" << fixed_or_na(s.mean->avg_error, 3)
+      << "</td><td>" << format_duration(mean_of(s, &SuiteRun::train_seconds)) << "</td></tr>\n";
   }
   if (mean)
-    h << "<tr><th>mean</th><th>" << fixed(mean->psnr, 2) << "</th><th>" << fixed(mean->ssim, 3)
-      << "</th><th>" << fixed(mean->ssim_sk, 3) << "</th><th>" << fixed(mean->lpips, 3)
-      << "</th><th>" << fixed(mean->avg_error, 3) << "</th><th></th></tr>\n";
+    h << "<tr><th>mean</th><th>" << fixed_or_na(mean->psnr, 2) << "</th><th>"
+      << fixed_or_na(mean->ssim, 3) << "</th><th>" << fixed_or_na(mean->ssim_sk, 3) << "</th><th>"
+      << fixed_or_na(mean->lpips, 3) << "</th><th>" << fixed_or_na(mean->avg_error, 3)
+      << "</th><th></th></tr>\n";
   h << "</table>\n";
   const std::vector<PublishedResult> rows = published_results(o.suite, o.views);
   if (!rows.empty()) {
     h << "<h2>Published figures (from the literature, not measured by Glimpse)</h2>\n<table>"
          "<tr><th>method</th><th>PSNR</th><th>SSIM</th><th>LPIPS</th><th>source</th></tr>\n";
     for (const PublishedResult& p : rows)
-      h << "<tr><td>" << html_escape(std::string(p.method)) << "</td><td>" << fixed(p.psnr, 2)
-        << "</td><td>" << fixed(p.ssim, 3) << "</td><td>" << fixed(p.lpips, 3) << "</td><td>"
-        << html_escape(std::string(p.source)) << " " << html_escape(std::string(p.marker))
-        << "</td></tr>\n";
+      h << "<tr><td>" << html_escape(std::string(p.method)) << "</td><td>" << fixed_or_na(p.psnr, 2)
+        << "</td><td>" << fixed_or_na(p.ssim, 3) << "</td><td>" << fixed_or_na(p.lpips, 3)
+        << "</td><td>" << html_escape(std::string(p.source)) << " "
+        << html_escape(std::string(p.marker)) << "</td></tr>\n";
     h << "</table>\n";
   }
   for (const SuiteScene& s : scenes) {
@@ -682,8 +680,8 @@ std::string BenchSuiteResult::to_html(const BenchSuiteOptions& o) const {
     for (const SuiteRun& r : s.runs) {
       const std::string dir = relative_to(r.dir, o.output_dir);
       h << "<p>" << html_escape(r.protocol) << "</p>\n";
-      h << "<h3>seed " << r.seed << ": PSNR " << fixed(r.test.psnr, 2) << " dB, SSIM "
-        << fixed(r.test.ssim, 3) << ", " << r.iterations << " iterations, "
+      h << "<h3>seed " << r.seed << ": PSNR " << fixed_or_na(r.test.psnr, 2) << " dB, SSIM "
+        << fixed_or_na(r.test.ssim, 3) << ", " << r.iterations << " iterations, "
         << format_duration(r.train_seconds) << "</h3>\n";
       h << "<img src=\"" << html_escape(dir + "/loss_curve.png") << "\" alt=\"loss curve\">\n";
       h << "<table class=\"views\"><tr><th>view</th><th>ground truth</th><th>render</th>"
@@ -691,8 +689,9 @@ std::string BenchSuiteResult::to_html(const BenchSuiteOptions& o) const {
       for (const nlohmann::json& v : r.test_views) {
         const std::string name = v.value("name", "");
         const std::string png = fs::path(name).stem().string() + ".png";
-        h << "<tr><td>" << html_escape(name) << "<br>PSNR " << fixed(number_or_nan(v, "psnr"), 2)
-          << "<br>SSIM " << fixed(number_or_nan(v, "ssim"), 3) << "</td>";
+        h << "<tr><td>" << html_escape(name) << "<br>PSNR "
+          << fixed_or_na(number_or_nan(v, "psnr"), 2) << "<br>SSIM "
+          << fixed_or_na(number_or_nan(v, "ssim"), 3) << "</td>";
         for (const char* sub : {"gt", "renders", "depth", "error"}) {
           const std::string src = dir + "/test/" + sub + "/" + png;
           h << "<td><a href=\"" << html_escape(src) << "\"><img src=\"" << html_escape(src)
