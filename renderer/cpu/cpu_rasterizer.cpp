@@ -23,9 +23,6 @@ namespace glimpse {
 namespace {
 
 constexpr int64_t kGaussianGrain = 1024;  // Gaussians per work item (and per pose partial sum)
-// Per-row ellipse chords skip lanes but cost a sqrt, a division and unpredictable branches per
-// row; measured without them: 5% faster on the benchmark scene (the lane test is the support).
-constexpr bool kUseRowSpans = false;
 constexpr int64_t kPrefetchDistance = 8;  // tile-list entries fetched ahead (measured: 4-16 equal)
 
 template <typename T>
@@ -42,12 +39,46 @@ int sh_degree_used(int model_degree, const RenderOptions& options) {
   return std::min(model_degree, std::max(0, options.sh_degree));
 }
 
-// Pixels of row `y` of a tile where the splat can reach sigma <= sigma_max (the shared kernel).
-template <typename Splat>
-[[gnu::always_inline]] inline bool row_span(const Splat& s, int y, int px0, int lx0, int lx1,
-                                            int& lo, int& hi) {
-  return splat_row_span(s.mx, s.my, s.ca, s.cb, s.cc, s.sigma_max, y, px0, lx0, lx1, lo, hi);
-}
+// Lane groups covering the columns [lx0, lx1] of a tile row. The support test is per lane, so the
+// groups, their masks and their x offsets are the same in every row of a splat: computed once per
+// (splat, tile). 8 lanes: at most two groups (the first starts at lx0, the second is the tile's
+// right half); one lane (the double path): one group per column.
+template <typename T>
+struct RowGroups {
+  using L = LaneTraits<T>;
+  using V = typename L::V;
+  using M = typename L::M;
+  int lx0, lx1, k0 = 0, k1 = 0, count = 1;
+  T dx_origin;  // pixel centre minus mean, x, of tile column 0
+  V dx0{}, dx1{};
+  M span0{}, span1{};
+
+  RowGroups(int lx0_, int lx1_, T dx_origin_) : lx0(lx0_), lx1(lx1_), dx_origin(dx_origin_) {
+    if constexpr (L::kWidth > 1) {
+      static_assert(2 * L::kWidth == kTileSize, "two lane groups per tile row");
+      k0 = std::min(lx0, kTileSize - L::kWidth);
+      const int hi0 = std::min(lx1, k0 + L::kWidth - 1);
+      k1 = kTileSize - L::kWidth;
+      count = hi0 < lx1 ? 2 : 1;
+      const V lane0 = L::iota() + T(k0), lane1 = L::iota() + T(k1);
+      dx0 = lane0 + dx_origin;
+      dx1 = lane1 + dx_origin;
+      span0 = (lane0 >= T(lx0)) & (lane0 <= T(hi0));
+      span1 = (lane1 > T(hi0)) & (lane1 <= T(lx1));
+    }
+  }
+  // fn(k, dx, in_span) per group: k is the group's first column, dx the lanes' offsets from the
+  // mean, in_span the lanes inside [lx0, lx1] (each column is visited by exactly one lane).
+  template <typename Fn>
+  [[gnu::always_inline]] inline void for_each(Fn&& fn) const {
+    if constexpr (L::kWidth == 1) {
+      for (int x = lx0; x <= lx1; ++x) fn(x, dx_origin + T(x), M(true));
+    } else {
+      fn(k0, dx0, span0);
+      if (count == 2) fn(k1, dx1, span1);
+    }
+  }
+};
 
 }  // namespace
 
@@ -220,17 +251,19 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
   tile_evaluations_.assign(tiles, 0);
 
   pool_.parallel_for(tiles, 1, [&](int64_t tb, int64_t te, int) {
+    // tr: transmittance, negated once the pixel is done (the next fragment would take it below
+    // kTransmittanceMin, or the pixel lies outside the image).
     alignas(64) T tr[kTilePixels], cr[kTilePixels], cg[kTilePixels], cbl[kTilePixels];
     alignas(64) T ds[kTilePixels];
-    alignas(64) int32_t last[kTilePixels], med_idx[kTilePixels], done[kTilePixels];
+    alignas(64) int32_t last[kTilePixels], med_idx[kTilePixels];
     for (int64_t tile = tb; tile < te; ++tile) {
       const int px0 = static_cast<int>(tile % tiles_x_) * kTileSize;
       const int py0 = static_cast<int>(tile / tiles_x_) * kTileSize;
       for (int p = 0; p < kTilePixels; ++p) {
         const int x = px0 + p % kTileSize, y = py0 + p / kTileSize;
-        tr[p] = T(1), cr[p] = cg[p] = cbl[p] = ds[p] = T(0);
+        tr[p] = (x < width_ && y < height_) ? T(1) : T(-1);
+        cr[p] = cg[p] = cbl[p] = ds[p] = T(0);
         last[p] = 0, med_idx[p] = -1;
-        done[p] = (x < width_ && y < height_) ? 0 : 1;
       }
       int64_t evaluations = 0;
       const int64_t start = tile_offsets_[tile], end = tile_offsets_[tile + 1];
@@ -241,42 +274,29 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
         const Splat& s = splats_[tile_list_[j]];
         const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
         const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
-        const bool narrow = lx1 - lx0 < L::kWidth;  // the box fits one lane group
+        const RowGroups<T> groups(lx0, lx1, T(px0) + T(0.5) - s.mx);
         const int32_t jj = static_cast<int32_t>(j);
         // Per-Gaussian constants broadcast to lanes.
-        const V v_ca = lane_const<V>(s.ca), v_cb = lane_const<V>(s.cb);
-        const V v_cc = lane_const<V>(s.cc), v_op = lane_const<V>(s.opacity);
+        const V v_hca = lane_const<V>(T(0.5) * s.ca), v_op = lane_const<V>(s.opacity);
         const V v_smax = lane_const<V>(s.sigma_max);
-        const I v_j = lane_const<I>(jj), v_j1 = lane_const<I>(jj + 1), v_one = lane_const<I>(1);
+        const I v_j = lane_const<I>(jj), v_j1 = lane_const<I>(jj + 1);
+        evaluations += static_cast<int64_t>(lx1 - lx0 + 1) * (ly1 - ly0 + 1);
         for (int ly = ly0; ly <= ly1; ++ly) {
-          // The lane test above is the support; spans only skip lanes. Narrow splats take one
-          // group without computing the chord.
-          int span_lo = lx0, span_hi = lx1;
-          if (kUseRowSpans &&
-              (narrow ? false : !row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)))
-            continue;
-          evaluations += span_hi - span_lo + 1;
-          const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
+          // sigma = (ca/2 dx + cb dy) dx + cc/2 dy^2, dy constant along the row.
+          const T dy = T(py0 + ly) + T(0.5) - s.my;
+          const V v_lin = lane_const<V>(s.cb * dy), v_quad = lane_const<V>(T(0.5) * s.cc * dy * dy);
           const int row = ly * kTileSize;
-          // Lane groups start at the span (not at multiples of the width), so a span of up to
-          // kWidth pixels takes one group; each column is visited once.
-          for (int lo = span_lo, hi, k; lo <= span_hi; lo = hi + 1) {
-            k = std::min(lo, kTileSize - L::kWidth);
-            hi = std::min(span_hi, k + L::kWidth - 1);
+          groups.for_each([&](int k, V dx, M in_span) [[gnu::always_inline]] {
             const int p = row + k;
-            const V lxf = lane_const<V>(k) + L::iota();  // lane x within the tile
-            const V dx = lxf + lane_const<V>(T(px0) + T(0.5) - s.mx);
             const V trp = L::load(tr + p);
-            const I dn = L::load(done + p);
-            const V sigma = splat_sigma(v_ca, v_cb, v_cc, dx, dy);
+            const V sigma = (v_hca * dx + v_lin) * dx + v_quad;
             // Lanes outside the span get a zero falloff before any arithmetic: exp(-sigma) of a
             // far pixel times opacity and transmittance would be subnormal, and subnormal
             // arithmetic costs microcode assists on every lane.
-            const M in_span = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi));
             const V gauss = in_span ? exp_blend(-sigma) : V{};
-            const V a = min_value(lane_const<V>(kAlphaMax), v_op * gauss);
+            const V a = L::min(lane_const<V>(kAlphaMax), v_op * gauss);
             const M ok =
-                in_span & (dn == 0) & (sigma >= T(0)) & (sigma <= v_smax) & (a >= T(kAlphaMin));
+                in_span & (trp > T(0)) & (sigma >= T(0)) & (sigma <= v_smax) & (a >= T(kAlphaMin));
             const V t_next = trp * (T(1) - a);
             const M stop = ok & (t_next < T(kTransmittanceMin));
             const M blend = L::and_not(ok, stop);
@@ -287,15 +307,14 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
             L::store(ds + p, L::load(ds + p) + w * s.z);
             const M crosses = blend & (trp > T(0.5)) & (t_next <= T(0.5));
             L::store(med_idx + p, crosses ? v_j : L::load(med_idx + p));
-            L::store(tr + p, blend ? t_next : trp);
+            L::store(tr + p, blend ? t_next : (stop ? -trp : trp));
             L::store(last + p, blend ? v_j1 : L::load(last + p));
-            L::store(done + p, stop ? v_one : dn);
-          }
+          });
         }
         if (((j - start) & 31) == 31) {
-          int all_done = 1;
-          for (int p = 0; p < kTilePixels; ++p) all_done &= done[p];
-          if (all_done) break;
+          M live{};
+          for (int p = 0; p < kTilePixels; p += L::kWidth) live |= L::load(tr + p) > T(0);
+          if (!L::any(live)) break;
         }
       }
       tile_evaluations_[tile] = evaluations;
@@ -303,15 +322,16 @@ void CpuRasterizerT<T>::rasterize_tiles(const RenderOptions& options, RenderOutp
         const int x = px0 + p % kTileSize, y = py0 + p / kTileSize;
         if (x >= width_ || y >= height_) continue;
         const size_t pix = static_cast<size_t>(y) * width_ + x;
-        out.rgb.data()[3 * pix + 0] = cr[p] + tr[p] * bg[0];
-        out.rgb.data()[3 * pix + 1] = cg[p] + tr[p] * bg[1];
-        out.rgb.data()[3 * pix + 2] = cbl[p] + tr[p] * bg[2];
-        const T alpha = T(1) - tr[p];
+        const T t = std::abs(tr[p]);
+        out.rgb.data()[3 * pix + 0] = cr[p] + t * bg[0];
+        out.rgb.data()[3 * pix + 1] = cg[p] + t * bg[1];
+        out.rgb.data()[3 * pix + 2] = cbl[p] + t * bg[2];
+        const T alpha = T(1) - t;
         out.alpha.data()[pix] = alpha;
         out.depth.data()[pix] = alpha > T(kDepthAlphaMin) ? ds[p] / alpha : T(0);
         // Median depth: z of the fragment where transmittance crossed 0.5 (0: never).
         out.median_depth.data()[pix] = med_idx[p] >= 0 ? splats_[tile_list_[med_idx[p]]].z : T(0);
-        final_t_[pix] = tr[p];
+        final_t_[pix] = t;
         depth_sum_[pix] = ds[p];
         last_[pix] = last[p];
         median_[pix] = med_idx[p];
@@ -386,8 +406,10 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
 
   // 1. Per tile, back to front: gradients of each fragment's 2D parameters into its slot.
   pool_.parallel_for(tiles, 1, [&](int64_t tb, int64_t te, int) {
-    alignas(64) T tr[kTilePixels], b_r[kTilePixels], b_g[kTilePixels], b_b[kTilePixels];
-    alignas(64) T b_d[kTilePixels], vr[kTilePixels], vg[kTilePixels], vb[kTilePixels];
+    // b_dot: the colour and depth blended behind the current fragment, dotted with the pixel's
+    // output gradient (one running sum instead of four: the update is linear).
+    alignas(64) T tr[kTilePixels], b_dot[kTilePixels];
+    alignas(64) T vr[kTilePixels], vg[kTilePixels], vb[kTilePixels];
     alignas(64) T vs[kTilePixels], k_alpha[kTilePixels], vmed[kTilePixels];
     alignas(64) int32_t last[kTilePixels], med_idx[kTilePixels];
     V acc[kSlotSize];  // one accumulator set, summed in row and group order (deterministic)
@@ -421,7 +443,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           k_alpha[p] = (v_alpha - (bg[0] * vr[p] + bg[1] * vg[p] + bg[2] * vb[p])) * tr[p];
           vmed[p] = v_out.median_depth.empty() ? T(0) : v_out.median_depth.data()[pix];
         }
-        b_r[p] = b_g[p] = b_b[p] = b_d[p] = T(0);
+        b_dot[p] = T(0);
         max_last = std::max(max_last, last[p]);
       }
       const int64_t start = tile_offsets_[tile], end = tile_offsets_[tile + 1];
@@ -443,37 +465,27 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
         const Splat& s = splats_[gid];
         const int lx0 = std::max(s.x0 - px0, 0), lx1 = std::min(s.x1 - px0, kTileSize - 1);
         const int ly0 = std::max(s.y0 - py0, 0), ly1 = std::min(s.y1 - py0, kTileSize - 1);
-        const bool narrow = lx1 - lx0 < L::kWidth;  // the box fits one lane group
+        const RowGroups<T> groups(lx0, lx1, T(px0) + T(0.5) - s.mx);
         const int32_t jj = static_cast<int32_t>(j);
-        const V v_ca = lane_const<V>(s.ca), v_cb = lane_const<V>(s.cb);
-        const V v_cc = lane_const<V>(s.cc), v_op = lane_const<V>(s.opacity);
+        const V v_hca = lane_const<V>(T(0.5) * s.ca), v_op = lane_const<V>(s.opacity);
         const V v_smax = lane_const<V>(s.sigma_max);
         const V v_r = lane_const<V>(s.r), v_g = lane_const<V>(s.g), v_b = lane_const<V>(s.b);
         const V v_z = lane_const<V>(s.z);
         const I v_j = lane_const<I>(jj);
         for (int q = 0; q < kSlotSize; ++q) acc[q] = V{};
         for (int ly = ly0; ly <= ly1; ++ly) {
-          // The lane test above is the support; spans only skip lanes. Narrow splats take one
-          // group without computing the chord.
-          int span_lo = lx0, span_hi = lx1;
-          if (kUseRowSpans &&
-              (narrow ? false : !row_span(s, py0 + ly, px0, lx0, lx1, span_lo, span_hi)))
-            continue;
-          const V dy = lane_const<V>(T(py0 + ly) + T(0.5) - s.my);
+          const T dy_s = T(py0 + ly) + T(0.5) - s.my;
+          const V dy = lane_const<V>(dy_s), dy2 = lane_const<V>(dy_s * dy_s);
+          // The forward's sigma, term for term.
+          const V v_lin = lane_const<V>(s.cb * dy_s),
+                  v_quad = lane_const<V>(T(0.5) * s.cc * dy_s * dy_s);
           const int row = ly * kTileSize;
-          // Lane groups start at the span (not at multiples of the width), so a span of up to
-          // kWidth pixels takes one group; each column is visited once.
-          for (int lo = span_lo, hi, k; lo <= span_hi; lo = hi + 1) {
-            k = std::min(lo, kTileSize - L::kWidth);
-            hi = std::min(span_hi, k + L::kWidth - 1);
+          groups.for_each([&](int k, V dx, M in_span) [[gnu::always_inline]] {
             const int p = row + k;
-            const V lxf = lane_const<V>(k) + L::iota();
-            const V dx = lxf + lane_const<V>(T(px0) + T(0.5) - s.mx);
-            const V sigma = splat_sigma(v_ca, v_cb, v_cc, dx, dy);
-            const M in_span = (lxf >= lane_const<V>(lo)) & (lxf <= lane_const<V>(hi));
+            const V sigma = (v_hca * dx + v_lin) * dx + v_quad;
             const V gauss = in_span ? exp_blend(-sigma) : V{};  // no subnormals (see forward)
             const V raw = v_op * gauss;
-            const V a = min_value(lane_const<V>(kAlphaMax), raw);
+            const V a = L::min(lane_const<V>(kAlphaMax), raw);
             const M ok = in_span & (v_j < L::load(last + p)) & (sigma >= T(0)) & (sigma <= v_smax) &
                          (a >= T(kAlphaMin));
             const V trp = L::load(tr + p);
@@ -481,25 +493,26 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
             const V inv_one_minus = T(1) / one_minus;      // a <= 0.99: finite
             const V t_i = ok ? trp * inv_one_minus : trp;  // T_i = T_{i+1} / (1 - a_i)
             const V w = ok ? a * t_i : V{};
-            const V br = L::load(b_r + p), bgr = L::load(b_g + p), bb = L::load(b_b + p);
-            const V bd = L::load(b_d + p);
             const V pr = L::load(vr + p), pg = L::load(vg + p), pb = L::load(vb + p);
             const V ps = L::load(vs + p);
+            const V bd = L::load(b_dot + p);
+            const V cdot = v_r * pr + v_g * pg + v_b * pb + v_z * ps;
             // dL/da_i = T_i ((c_i - B) . v_C + (z_i - B_z) v_S) + T_N (v_A - bg . v_C) / (1 - a_i)
-            const V v_a =
-                ((v_r - br) * pr + (v_g - bgr) * pg + (v_b - bb) * pb + (v_z - bd) * ps) * t_i +
-                L::load(k_alpha + p) * inv_one_minus;
+            const V v_a = (cdot - bd) * t_i + L::load(k_alpha + p) * inv_one_minus;
             // alpha = min(0.99, o G): no gradient to o, sigma where clamped. Selects, not
             // products with a zero mask: masked lanes may hold inf.
             const M unclamped = ok & (raw <= T(kAlphaMax));
-            const V v_sigma = unclamped ? -raw * v_a : V{};
-            acc[0] -= (v_ca * dx + v_cb * dy) * v_sigma;  // mean2d x (d = pixel - mean)
-            acc[1] -= (v_cb * dx + v_cc * dy) * v_sigma;  // mean2d y
-            acc[2] += T(0.5) * dx * dx * v_sigma;         // conic a
-            acc[3] += dx * dy * v_sigma;                  // conic b
-            acc[4] += T(0.5) * dy * dy * v_sigma;         // conic c
-            acc[5] += unclamped ? gauss * v_a : V{};      // opacity
-            acc[6] += w * pr;                             // colour
+            const V u = unclamped ? raw * v_a : V{};  // -dL/dsigma
+            // Moments of -dL/dsigma over the offsets, turned into the 2D mean and conic gradients
+            // once per fragment below (the conic is constant over the splat).
+            const V udx = u * dx;
+            acc[0] += udx;
+            acc[1] += u * dy;
+            acc[2] += udx * dx;
+            acc[3] += udx * dy;
+            acc[4] += u * dy2;
+            acc[5] += unclamped ? gauss * v_a : V{};  // opacity
+            acc[6] += w * pr;                         // colour
             acc[7] += w * pg;
             acc[8] += w * pb;
             acc[9] += w * ps;  // depth
@@ -507,18 +520,22 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
               const M is_median = ok & (L::load(med_idx + p) == v_j);
               acc[9] += is_median ? L::load(vmed + p) : V{};
             }
-            L::store(b_r + p, ok ? v_r * a + br * one_minus : br);
-            L::store(b_g + p, ok ? v_g * a + bgr * one_minus : bgr);
-            L::store(b_b + p, ok ? v_b * a + bb * one_minus : bb);
-            L::store(b_d + p, ok ? v_z * a + bd * one_minus : bd);
+            L::store(b_dot + p, ok ? cdot * a + bd * one_minus : bd);
             L::store(tr + p, t_i);
-          }
+          });
         }
         T* slot = slot_of(gid);
         static_assert(kSlotSize == 10, "slot layout: 8 sums at once, then 2");
         L::sum8(acc, slot);
         slot[8] = L::sum(acc[8]);
         slot[9] = L::sum(acc[9]);
+        // v_mean2d = -sum (C d) v_sigma = C sum(u d); v_conic = sum 0.5 d d^T v_sigma.
+        const T sx = slot[0], sy = slot[1], sxx = slot[2], sxy = slot[3], syy = slot[4];
+        slot[0] = s.ca * sx + s.cb * sy;
+        slot[1] = s.cb * sx + s.cc * sy;
+        slot[2] = T(-0.5) * sxx;
+        slot[3] = -sxy;
+        slot[4] = T(-0.5) * syy;
       }
     }
   });

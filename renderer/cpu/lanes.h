@@ -25,6 +25,8 @@ struct LaneTraits<double> {
   static I load(const int32_t* p) { return *p; }
   static void store(int32_t* p, I v) { *p = v; }
   static M and_not(M a, M b) { return a && !b; }
+  static V min(V a, V b) { return a < b ? a : b; }
+  static bool any(M m) { return m; }
   static double sum(V v) { return v; }
   static void sum8(const V* v, double* out) {
     for (int k = 0; k < 8; ++k) out[k] = v[k];
@@ -52,6 +54,12 @@ struct LaneTraits<float> {
   }
   static void store(int32_t* p, I v) { std::memcpy(p, &v, sizeof(v)); }
   static M and_not(M a, M b) { return a & ~b; }
+  static V min(V a, V b) { return lane_min(a, b); }  // a < b ? a : b
+  static bool any(M m) {
+    int32_t bits = 0;
+    for (int k = 0; k < 8; ++k) bits |= m[k];
+    return bits != 0;
+  }
   // Fixed summation order: results do not depend on anything but the inputs.
   static float sum(V v) {
     return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));

@@ -50,10 +50,27 @@ GLIMPSE_INLINE T exp_blend(T x) {
 }
 
 #if GLIMPSE_HAS_LANES
+// min and max of 8 lanes with the semantics of `a < b ? a : b` and `a > b ? a : b` (the second
+// operand where either is NaN): one instruction on AVX, where GCC emits a compare and a blend
+// for the conditional.
+inline f32x8 lane_min(f32x8 a, f32x8 b) {
+#if defined(__AVX__)
+  return __builtin_ia32_minps256(a, b);
+#else
+  return a < b ? a : b;
+#endif
+}
+inline f32x8 lane_max(f32x8 a, f32x8 b) {
+#if defined(__AVX__)
+  return __builtin_ia32_maxps256(a, b);
+#else
+  return a > b ? a : b;
+#endif
+}
+
 inline f32x8 exp_blend(f32x8 x) {
-  const f32x8 lo = lane_const<f32x8>(-87.0f), hi = lane_const<f32x8>(88.0f);
-  x = x < lo ? lo : x;
-  x = x > hi ? hi : x;
+  x = lane_max(lane_const<f32x8>(-87.0f), x);  // -87 > x ? -87 : x (NaN stays NaN)
+  x = lane_min(lane_const<f32x8>(88.0f), x);
   // n = round(x / ln2) by the 1.5 * 2^23 trick: adding it rounds to nearest, and the low
   // mantissa bits then hold n (two adds and a subtract, a shorter chain than converting).
   const f32x8 magic = lane_const<f32x8>(12582912.0f);

@@ -246,8 +246,9 @@ void check_rasterizer_gradients(const std::string& name, const GaussiansT<double
     return Packed::pack_grads(grads);
   };
   // Gradients below 1e-3 are compared absolutely (finite differences over thousands of outputs
-  // carry ~1e-10 of rounding noise).
-  testing::expect_vjp(name, f, vjp, Packed::pack(g0, cam0), tol, 5, 1e-6, 1e-3);
+  // carry ~1e-10 of rounding noise). Step 3e-6: the error falls as 1/step from 1e-7 to 3e-6
+  // (rounding noise), and at 1e-5 the dense scene's steps cross the transmittance cut-off.
+  testing::expect_vjp(name, f, vjp, Packed::pack(g0, cam0), tol, 5, 3e-6, 1e-3);
 }
 
 TEST(CpuRasterizer, GradientsMatchFiniteDifferences) {
