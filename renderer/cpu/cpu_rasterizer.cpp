@@ -41,8 +41,8 @@ int sh_degree_used(int model_degree, const RenderOptions& options) {
 
 // Lane groups covering the columns [lx0, lx1] of a tile row. The support test is per lane, so the
 // groups, their masks and their x offsets are the same in every row of a splat: computed once per
-// (splat, tile). 8 lanes: at most two groups (the first starts at lx0, the second is the tile's
-// right half); one lane (the double path): one group per column.
+// (splat, tile). 8 lanes: one group from lx0 or the two halves of the row; one lane (the double
+// path): one group per column.
 template <typename T>
 struct RowGroups {
   using L = LaneTraits<T>;
@@ -56,10 +56,13 @@ struct RowGroups {
   RowGroups(int lx0_, int lx1_, T dx_origin_) : lx0(lx0_), lx1(lx1_), dx_origin(dx_origin_) {
     if constexpr (L::kWidth > 1) {
       static_assert(2 * L::kWidth == kTileSize, "two lane groups per tile row");
+      // One group starting at lx0 where it fits, else the tile row's two halves (groups that
+      // overlap would store and reload the same pixels back to back: a store-forwarding stall).
       k0 = std::min(lx0, kTileSize - L::kWidth);
+      count = lx1 > k0 + L::kWidth - 1 ? 2 : 1;
+      if (count == 2) k0 = 0;
       const int hi0 = std::min(lx1, k0 + L::kWidth - 1);
       k1 = kTileSize - L::kWidth;
-      count = hi0 < lx1 ? 2 : 1;
       const V lane0 = L::iota() + T(k0), lane1 = L::iota() + T(k1);
       dx0 = lane0 + dx_origin;
       dx1 = lane1 + dx_origin;
