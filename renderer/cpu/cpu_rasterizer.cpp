@@ -187,24 +187,52 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
 // ------------------------------------------------------------
 template <typename T>
 void CpuRasterizerT<T>::bin_tiles() {
-  const size_t n = splats_.size();
-  std::vector<uint32_t> keys;
-  depth_order_.clear();
-  int64_t slots = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (tile_count_[i] == 0) continue;
-    splats_[i].slot = static_cast<uint32_t>(slots);
-    slots += tile_count_[i];
-    GLIMPSE_CHECK(slots < (int64_t{1} << 32))
-        << "more than 2^32 (Gaussian, tile) pairs in one view; render at a lower resolution";
-    // Positive floats order like their bit patterns; the sort is stable, so equal depths keep
-    // index order.
-    keys.push_back(std::bit_cast<uint32_t>(static_cast<float>(splats_[i].z)));
-    depth_order_.push_back(static_cast<uint32_t>(i));
+  // Visible Gaussians in index order with their first gradient slots: per-chunk counts, a prefix
+  // over chunks, then each chunk writes its part (parallel; the result does not depend on the
+  // thread count).
+  const int64_t n = static_cast<int64_t>(splats_.size());
+  const int64_t gchunks = (n + kGaussianGrain - 1) / kGaussianGrain;
+  std::vector<int64_t> chunk_slots(gchunks + 1, 0), chunk_visible(gchunks + 1, 0);
+  pool_.parallel_for(gchunks, 1, [&](int64_t cb, int64_t ce, int) {
+    for (int64_t c = cb; c < ce; ++c) {
+      int64_t slots = 0, visible = 0;
+      for (int64_t i = c * kGaussianGrain; i < std::min(n, (c + 1) * kGaussianGrain); ++i) {
+        slots += tile_count_[i];
+        visible += tile_count_[i] > 0;
+      }
+      chunk_slots[c + 1] = slots;
+      chunk_visible[c + 1] = visible;
+    }
+  });
+  for (int64_t c = 0; c < gchunks; ++c) {
+    chunk_slots[c + 1] += chunk_slots[c];
+    chunk_visible[c + 1] += chunk_visible[c];
   }
-  radix_sort_pairs(keys, depth_order_);
+  GLIMPSE_CHECK(chunk_slots[gchunks] < (int64_t{1} << 32))
+      << "more than 2^32 (Gaussian, tile) pairs in one view; render at a lower resolution";
+  sort_keys_.resize(chunk_visible[gchunks]);
+  depth_order_.resize(chunk_visible[gchunks]);
+  pool_.parallel_for(gchunks, 1, [&](int64_t cb, int64_t ce, int) {
+    for (int64_t c = cb; c < ce; ++c) {
+      int64_t slot = chunk_slots[c], v = chunk_visible[c];
+      for (int64_t i = c * kGaussianGrain; i < std::min(n, (c + 1) * kGaussianGrain); ++i) {
+        if (tile_count_[i] == 0) continue;
+        splats_[i].slot = static_cast<uint32_t>(slot);
+        slot += tile_count_[i];
+        // Positive floats order like their bit patterns; the sort is stable, so equal depths
+        // keep index order.
+        sort_keys_[v] = std::bit_cast<uint32_t>(static_cast<float>(splats_[i].z));
+        depth_order_[v] = static_cast<uint32_t>(i);
+        ++v;
+      }
+    }
+  });
+  radix_sort_pairs(sort_keys_, depth_order_, sort_keys_tmp_, sort_values_tmp_);
   ordered_box_.resize(depth_order_.size());
-  for (size_t k = 0; k < depth_order_.size(); ++k) ordered_box_[k] = tile_box_[depth_order_[k]];
+  pool_.parallel_for(static_cast<int64_t>(depth_order_.size()), 8192,
+                     [&](int64_t b, int64_t e, int) {
+                       for (int64_t k = b; k < e; ++k) ordered_box_[k] = tile_box_[depth_order_[k]];
+                     });
 
   // Counting sort into tiles, parallel over chunks of the depth order: each chunk counts its
   // instances per tile, a prefix over (tile, chunk) gives every chunk its write cursors, and the

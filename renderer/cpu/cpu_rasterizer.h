@@ -63,9 +63,9 @@ class CpuRasterizerT {
     uint16_t x0, y0, x1, y1;
   };
   std::vector<TileBox> tile_box_, ordered_box_;
-  std::vector<int64_t> slot_offset_;       // [N] first gradient slot of each Gaussian
-  std::vector<uint32_t> depth_order_;      // visible Gaussians, front to back
-  std::vector<int64_t> tile_offsets_;      // [tiles + 1]
+  std::vector<uint32_t> depth_order_;  // visible Gaussians, front to back
+  std::vector<uint32_t> sort_keys_, sort_keys_tmp_, sort_values_tmp_;  // depth sort scratch
+  std::vector<int64_t> tile_offsets_;                                  // [tiles + 1]
   std::vector<uint32_t> tile_list_;        // [instances] Gaussian ids, per tile in depth order
   std::vector<T> final_t_;                 // [H * W] final transmittance
   std::vector<T> depth_sum_;               // [H * W] sum of w z

@@ -8,9 +8,12 @@
 
 namespace glimpse {
 
-inline void radix_sort_pairs(std::vector<uint32_t>& keys, std::vector<uint32_t>& values) {
+// keys_tmp, values_tmp: scratch, resized here (kept by the caller so repeated sorts reuse pages).
+inline void radix_sort_pairs(std::vector<uint32_t>& keys, std::vector<uint32_t>& values,
+                             std::vector<uint32_t>& keys_tmp, std::vector<uint32_t>& values_tmp) {
   const size_t n = keys.size();
-  std::vector<uint32_t> keys_tmp(n), values_tmp(n);
+  keys_tmp.resize(n);
+  values_tmp.resize(n);
   for (int shift = 0; shift < 32; shift += 8) {
     std::array<size_t, 257> count{};
     for (size_t i = 0; i < n; ++i) ++count[((keys[i] >> shift) & 0xFFu) + 1];
