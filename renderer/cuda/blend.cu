@@ -22,8 +22,9 @@ constexpr uint32_t kEmptySpans = 0xF0F0F0F0u;  // four rows with lo 15 > hi 0
 static_assert(kTileSize == 16 && kTilePixels == 256, "span bytes hold 4-bit tile columns");
 
 // The splat's pixels in each of the tile's 16 rows, one byte per row: (lo << 4) | hi of the
-// tile-local columns (splat_row_span, the CPU's test, clipped to the splat's box), 0xF0 when
-// empty. Adds the number of pixels to `pixels`.
+// tile-local columns (splat_row_span clipped to the splat's box; the per-pixel sigma test decides,
+// as on the CPU, which visits whole box rows), 0xF0 when empty. Adds the number of pixels to
+// `pixels`.
 __device__ inline uint4 tile_spans(const float4 xy, const float4 q, const int4 box, int px0,
                                    int py0, int& pixels) {
   const int lx0 = max(box.x - px0, 0), lx1 = min(box.z - px0, kTileSize - 1);
