@@ -3,6 +3,7 @@
 
 #include "core/check.h"
 #include "io/atomic_file.h"
+#include "io/input_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -154,11 +155,7 @@ std::vector<CamerasJsonEntry> read_cameras_json_entries(std::istream& in, const 
 }
 
 std::vector<CamerasJsonEntry> read_cameras_json_entries(const std::string& path) {
-  std::error_code ec;
-  GLIMPSE_CHECK(fs::exists(path, ec)) << "cannot read " << path << ": file does not exist";
-  GLIMPSE_CHECK(!fs::is_directory(path, ec)) << "cannot read " << path << ": it is a folder";
-  std::ifstream in(path, std::ios::binary);
-  GLIMPSE_CHECK(in.is_open()) << "cannot read " << path << ": cannot open it (permissions?)";
+  std::ifstream in = open_input_file(path);
   return read_cameras_json_entries(in, path);
 }
 

@@ -4,13 +4,13 @@
 #include "core/check.h"
 #include "io/atomic_file.h"
 #include "io/binary_scalar.h"
+#include "io/input_file.h"
 
 #include <algorithm>
 #include <bit>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <limits>
@@ -329,12 +329,7 @@ NpyArray read_npy(std::istream& in, const std::string& what) {
 }
 
 NpyArray read_npy(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  GLIMPSE_CHECK(fs::exists(path, ec)) << "cannot read " << path << ": file does not exist";
-  GLIMPSE_CHECK(!fs::is_directory(path, ec)) << "cannot read " << path << ": it is a folder";
-  std::ifstream in(path, std::ios::binary);
-  GLIMPSE_CHECK(in.is_open()) << "cannot read " << path << ": cannot open it (permissions?)";
+  std::ifstream in = open_input_file(path);
   return read_npy(in, path);
 }
 

@@ -3,12 +3,12 @@
 #include "io/npz.h"
 
 #include "core/check.h"
+#include "io/input_file.h"
 
 #include <climits>
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <iterator>
@@ -335,12 +335,7 @@ std::map<std::string, NpyArray> read_npz(std::istream& in, const std::string& wh
 }
 
 std::map<std::string, NpyArray> read_npz(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  GLIMPSE_CHECK(fs::exists(path, ec)) << "cannot read " << path << ": file does not exist";
-  GLIMPSE_CHECK(!fs::is_directory(path, ec)) << "cannot read " << path << ": it is a folder";
-  std::ifstream in(path, std::ios::binary);
-  GLIMPSE_CHECK(in.is_open()) << "cannot read " << path << ": cannot open it (permissions?)";
+  std::ifstream in = open_input_file(path);
   return read_npz(in, path);
 }
 

@@ -6,6 +6,7 @@
 #include "core/check.h"
 #include "io/atomic_file.h"
 #include "io/binary_scalar.h"
+#include "io/input_file.h"
 
 #include <algorithm>
 #include <bit>
@@ -13,7 +14,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <limits>
@@ -480,12 +480,7 @@ Gaussians read_splat_ply(std::istream& in, const std::string& what) {
 }
 
 Gaussians read_splat_ply(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  GLIMPSE_CHECK(fs::exists(path, ec)) << "cannot read " << path << ": file does not exist";
-  GLIMPSE_CHECK(!fs::is_directory(path, ec)) << "cannot read " << path << ": it is a folder";
-  std::ifstream in(path, std::ios::binary);
-  GLIMPSE_CHECK(in.is_open()) << "cannot read " << path << ": cannot open it (permissions?)";
+  std::ifstream in = open_input_file(path);
   return read_splat_ply(in, path);
 }
 
