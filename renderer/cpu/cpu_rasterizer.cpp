@@ -599,6 +599,10 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
   const int64_t chunks = (static_cast<int64_t>(n) + kGaussianGrain - 1) / kGaussianGrain;
   std::vector<Mat3<T>> chunk_v_r(chunks);
   std::vector<Vec3<T>> chunk_v_t(chunks);
+  auto store = [&](const GaussianParamGrads<T>& pg, size_t i) {
+    store_param_grads(pg, i, grads.means.data(), grads.log_scales.data(), grads.quats.data(),
+                      grads.opacity_logits.data(), grads.means2d.data());
+  };
   pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
     Mat3<T> v_rot;
     Vec3<T> v_trans{T(0), T(0), T(0)};
@@ -606,11 +610,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
       const size_t i = static_cast<size_t>(gi);
       if (tile_count_[i] == 0) {
         std::fill_n(&grads.sh[i * stride], stride, T(0));
-        std::fill_n(&grads.means[3 * i], 3, T(0));
-        std::fill_n(&grads.log_scales[3 * i], 3, T(0));
-        std::fill_n(&grads.quats[4 * i], 4, T(0));
-        grads.opacity_logits[i] = T(0);
-        grads.means2d[2 * i] = grads.means2d[2 * i + 1] = T(0);
+        store(GaussianParamGrads<T>{}, i);
         continue;
       }
       T sum[kSlotSize] = {};
@@ -624,17 +624,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
       gaussian_chain_vjp(camera, load3(g.means, i), load_quat(g.quats, i), load3(g.log_scales, i),
                          g.opacity_logits[i], &g.sh[i * stride], degree, blur, aa, sum, pg,
                          &grads.sh[i * stride], v_rot, v_trans);
-      for (int c = 0; c < 3; ++c) {
-        grads.means[3 * i + c] = pg.v_mean[c];
-        grads.log_scales[3 * i + c] = pg.v_log_scale[c];
-      }
-      grads.quats[4 * i + 0] = pg.v_quat.w;
-      grads.quats[4 * i + 1] = pg.v_quat.x;
-      grads.quats[4 * i + 2] = pg.v_quat.y;
-      grads.quats[4 * i + 3] = pg.v_quat.z;
-      grads.opacity_logits[i] = pg.v_opacity_logit;
-      grads.means2d[2 * i + 0] = pg.v_mean2d.x;
-      grads.means2d[2 * i + 1] = pg.v_mean2d.y;
+      store(pg, i);
     }
     chunk_v_r[b / kGaussianGrain] = v_rot;
     chunk_v_t[b / kGaussianGrain] = v_trans;

@@ -98,17 +98,8 @@ __global__ void __launch_bounds__(kThreads) preprocess_backward_kernel(
     gaussian_chain_vjp(p.camera, load3(means, i), load_quat(quats, i), load3(log_scales, i),
                        opacity_logits[i], sh + sh_off, p.sh_degree, p.blur, p.antialiased, g2, pg,
                        out.sh + sh_off, v_rot, v_trans);
-    for (int c = 0; c < 3; ++c) {
-      out.means[3 * i + c] = pg.v_mean[c];
-      out.log_scales[3 * i + c] = pg.v_log_scale[c];
-    }
-    out.quats[4 * i + 0] = pg.v_quat.w;
-    out.quats[4 * i + 1] = pg.v_quat.x;
-    out.quats[4 * i + 2] = pg.v_quat.y;
-    out.quats[4 * i + 3] = pg.v_quat.z;
-    out.opacity_logits[i] = pg.v_opacity_logit;
-    out.means2d[2 * i + 0] = pg.v_mean2d.x;
-    out.means2d[2 * i + 1] = pg.v_mean2d.y;
+    store_param_grads(pg, static_cast<size_t>(i), out.means, out.log_scales, out.quats,
+                      out.opacity_logits, out.means2d);
   }
   float pose[12];
   for (int r = 0; r < 3; ++r)

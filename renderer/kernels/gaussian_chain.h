@@ -25,6 +25,24 @@ struct GaussianParamGrads {
   Vec2<T> v_mean2d{T(0), T(0)};  // the slot's 2D mean gradient (densification statistics)
 };
 
+// Writes one Gaussian's gradients at index i of the structure-of-arrays gradient buffers (means
+// [N, 3], log-scales [N, 3], quaternions [N, 4] w x y z, opacity logits [N], 2D means [N, 2]).
+template <typename T>
+GLIMPSE_INLINE void store_param_grads(const GaussianParamGrads<T>& pg, size_t i, T* means,
+                                      T* log_scales, T* quats, T* opacity_logits, T* means2d) {
+  for (int c = 0; c < 3; ++c) {
+    means[3 * i + c] = pg.v_mean[c];
+    log_scales[3 * i + c] = pg.v_log_scale[c];
+  }
+  quats[4 * i + 0] = pg.v_quat.w;
+  quats[4 * i + 1] = pg.v_quat.x;
+  quats[4 * i + 2] = pg.v_quat.y;
+  quats[4 * i + 3] = pg.v_quat.z;
+  opacity_logits[i] = pg.v_opacity_logit;
+  means2d[2 * i + 0] = pg.v_mean2d.x;
+  means2d[2 * i + 1] = pg.v_mean2d.y;
+}
+
 // slot: [kSlotSize] as above. sh: the Gaussian's [K, 3] coefficients; v_sh: same shape, its first
 // 3 K(sh_degree) values written (not accumulated: no zeroing needed), the rest left alone.
 // v_rotation, v_translation: the camera pose gradient (+=).
