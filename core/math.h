@@ -21,6 +21,22 @@ template <typename T>
 GLIMPSE_INLINE T max_value(T a, T b) {
   return a > b ? a : b;
 }
+// Spelled as functions so that the kernels also run on the CPU's 8-lane scalar (renderer/cpu/
+// simd_float.h), whose overloads are found by argument-dependent lookup: a mask is a bool here.
+template <typename T>
+GLIMPSE_INLINE T select_value(bool c, T a, T b) {
+  return c ? a : b;
+}
+GLIMPSE_INLINE bool mask_and(bool a, bool b) { return a && b; }
+GLIMPSE_INLINE bool mask_or(bool a, bool b) { return a || b; }
+template <typename T>
+GLIMPSE_INLINE T sqrt_value(T x) {
+  return std::sqrt(x);
+}
+template <typename T>
+GLIMPSE_INLINE T exp_value(T x) {
+  return std::exp(x);
+}
 
 // [SECTION] vectors -----------------------------------------------------------------------------
 template <typename T>
@@ -104,7 +120,7 @@ GLIMPSE_INLINE Vec3<T> cross(const Vec3<T>& a, const Vec3<T>& b) {
 }
 template <typename T>
 GLIMPSE_INLINE T norm(const Vec3<T>& a) {
-  return std::sqrt(dot(a, a));
+  return sqrt_value(dot(a, a));
 }
 
 // [SECTION] matrices (row-major, m[row][col]) ----------------------------------------------------

@@ -1,11 +1,14 @@
 // CPU tile rasterizer (forward and backward) over the shared kernels. Parallel over Gaussians for
 // preprocessing and over tiles for blending; the backward pass writes one gradient slot per
 // (Gaussian, tile) and reduces the slots of each Gaussian in a fixed order, so results do not
-// depend on scheduling or thread count and no atomics are needed.
+// depend on scheduling or thread count and no atomics are needed. In float, the per-Gaussian
+// work (projection and colour forward, the parameter chain backward) runs on 8 Gaussians at once
+// through the same kernels with Float8 lanes (simd_float.h).
 #include "renderer/cpu/cpu_rasterizer.h"
 
 #include "renderer/cpu/lanes.h"
 #include "renderer/cpu/radix_sort.h"
+#include "renderer/cpu/simd_float.h"
 #include "renderer/kernels/blend.h"
 #include "renderer/kernels/covariance.h"
 #include "renderer/kernels/gaussian_chain.h"
@@ -121,62 +124,138 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
   const T near = T(options.near_plane), far = T(options.far_plane), blur = T(options.blur);
 
   std::atomic<bool> invalid{false};
-  pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
-    bool chunk_invalid = false;
-    for (int64_t gi = b; gi < e; ++gi) {
-      const size_t i = static_cast<size_t>(gi);
-      // Every parameter finite, quaternion non-zero: integer tests of the exponent fields of the
-      // values this loop reads anyway (vectorised; a float probe sum was a serial chain of 59
-      // additions); GaussiansT::check names the culprit.
-      {
-        bool bad = any_non_finite(&g.means[3 * i], 3) | any_non_finite(&g.log_scales[3 * i], 3) |
-                   any_non_finite(&g.quats[4 * i], 4) | any_non_finite(&g.opacity_logits[i], 1) |
-                   any_non_finite(&g.sh[i * stride], stride);
-        T q2 = T(0);
-        for (int c = 0; c < 4; ++c) q2 += g.quats[4 * i + c] * g.quats[4 * i + c];
-        if (bad || !(q2 > T(0))) {
+  // Every parameter finite, quaternion non-zero: integer tests of the exponent fields of the
+  // values the loops read anyway (vectorised; a float probe sum was a serial chain of 59
+  // additions); GaussiansT::check names the culprit.
+  auto params_valid = [&](size_t i) {
+    const bool bad = any_non_finite(&g.means[3 * i], 3) | any_non_finite(&g.log_scales[3 * i], 3) |
+                     any_non_finite(&g.quats[4 * i], 4) | any_non_finite(&g.opacity_logits[i], 1) |
+                     any_non_finite(&g.sh[i * stride], stride);
+    T q2 = T(0);
+    for (int c = 0; c < 4; ++c) q2 += g.quats[4 * i + c] * g.quats[4 * i + c];
+    return !bad && q2 > T(0);
+  };
+  // The rest for one Gaussian from its projection: culling, screen extent, pixel box and the splat
+  // record. color() gives its colour (evaluated only for a splat that is kept).
+  auto emit = [&](size_t i, T z, const Vec2<T>& mean2d, const Vec3<T>& cov2d_blur,
+                  const Vec3<T>& conic, T opacity, auto&& color) {
+    if (!(opacity >= T(kAlphaMin))) return;
+    const T sigmas = extent_sigmas(opacity, opacity_aware);
+    const T rx = sigmas * std::sqrt(cov2d_blur.x), ry = sigmas * std::sqrt(cov2d_blur.z);
+    Splat s;
+    int32_t x0, x1, y0, y1;
+    if (!splat_pixel_range(mean2d.x, rx, width_, x0, x1)) return;
+    if (!splat_pixel_range(mean2d.y, ry, height_, y0, y1)) return;
+    s.x0 = static_cast<int16_t>(x0), s.x1 = static_cast<int16_t>(x1);
+    s.y0 = static_cast<int16_t>(y0), s.y1 = static_cast<int16_t>(y1);
+    s.slot = 0;
+    const Vec3<T> rgb = color();
+    s.mx = mean2d.x, s.my = mean2d.y;
+    s.ca = conic.x, s.cb = conic.y, s.cc = conic.z;
+    s.opacity = opacity;
+    s.r = rgb.x, s.g = rgb.y, s.b = rgb.z;
+    s.z = z;
+    s.sigma_max = T(0.5) * sigmas * sigmas;
+    splats_[i] = s;
+    out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
+    const TileBox box{static_cast<uint16_t>(x0 / kTileSize), static_cast<uint16_t>(y0 / kTileSize),
+                      static_cast<uint16_t>(x1 / kTileSize), static_cast<uint16_t>(y1 / kTileSize)};
+    tile_box_[i] = box;
+    tile_count_[i] = (box.x1 - box.x0 + 1) * (box.y1 - box.y0 + 1);
+  };
+#if GLIMPSE_HAS_LANES
+  if constexpr (std::is_same_v<T, float>) {
+    // float: projection and colour of 8 Gaussians at once (Float8 lanes, the kernels of the
+    // double path below), then the per-Gaussian rest.
+    const CameraT<Float8> camera8 = camera.template cast<Float8>();
+    const Intrinsics<Float8> k8 = intrinsics_of(camera8);
+    const Vec3<Float8> campos8{campos.x, campos.y, campos.z};
+    const size_t active_sh = 3 * static_cast<size_t>(sh_coeffs_for_degree(degree));
+    pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
+      bool chunk_invalid = false;
+      // Lane rows: 0-2 mean, 3-6 quaternion, 7-9 log-scale, 10 logit.
+      alignas(32) float in[11][8], sh_in[3 * kMaxShCoeffs][8];
+      // 0 depth, 1-2 2D mean, 3-5 blurred 2D covariance, 6-8 conic, 9 opacity, 10-12 colour.
+      alignas(32) float res[13][8];
+      alignas(32) int32_t keep[8];
+      Float8 sh8[3 * kMaxShCoeffs];
+      for (int64_t g0 = b; g0 < e; g0 += 8) {
+        for (int l = 0; l < 8; ++l) {
+          // Lanes past the end repeat the last Gaussian and are never stored; invalid lanes are
+          // computed (NaN does not trap) and dropped.
+          const size_t i = static_cast<size_t>(std::min(g0 + l, e - 1));
+          const bool valid = params_valid(i);
+          chunk_invalid |= !valid;
+          keep[l] = valid && g0 + l < e;
+          for (int c = 0; c < 3; ++c) {
+            in[c][l] = g.means[3 * i + c];
+            in[7 + c][l] = g.log_scales[3 * i + c];
+          }
+          for (int c = 0; c < 4; ++c) in[3 + c][l] = g.quats[4 * i + c];
+          in[10][l] = g.opacity_logits[i];
+          for (size_t k = 0; k < active_sh; ++k) sh_in[k][l] = g.sh[i * stride + k];
+        }
+        auto row = [&](int r) { return Float8::load(in[r]); };
+        const Vec3<Float8> mean{row(0), row(1), row(2)};
+        const Vec3<Float8> p = transform_point(camera8.rotation, camera8.translation, mean);
+        const Mat3<Float8> cov = covariance_from_params(
+            Quat<Float8>{row(3), row(4), row(5), row(6)}, Vec3<Float8>{row(7), row(8), row(9)});
+        const Mat3<Float8> cov_cam = rotate_covariance(camera8.rotation, cov);
+        Vec2<Float8> mean2d;
+        Vec3<Float8> cov2d, cov2d_blur, conic;
+        project_gaussian(k8, p, cov_cam, mean2d, cov2d);
+        const Float8 compensation = add_blur(cov2d, Float8(blur), aa, cov2d_blur);
+        const Mask8 invertible = inverse_sym2(cov2d_blur, conic);
+        const Float8 opacity = sigmoid(row(10)) * compensation;
+        for (size_t k = 0; k < active_sh; ++k) sh8[k] = Float8::load(sh_in[k]);
+        const Vec3<Float8> color = sh_to_color(degree, sh8, mean - campos8);
+        const Mask8 in_range = mask_and(p.z >= Float8(near), p.z <= Float8(far));
+        const Float8 results[13] = {p.z,          mean2d.x, mean2d.y, cov2d_blur.x, cov2d_blur.y,
+                                    cov2d_blur.z, conic.x,  conic.y,  conic.z,      opacity,
+                                    color.x,      color.y,  color.z};
+        for (int r = 0; r < 13; ++r) results[r].store(res[r]);
+        const Mask8 passed = mask_and(in_range, invertible);
+        alignas(32) int32_t pass[8];
+        std::memcpy(pass, &passed.m, sizeof(pass));
+        for (int l = 0; l < 8 && g0 + l < e; ++l) {
+          if (!keep[l] || !pass[l]) continue;
+          emit(static_cast<size_t>(g0 + l), res[0][l], Vec2<T>{res[1][l], res[2][l]},
+               Vec3<T>{res[3][l], res[4][l], res[5][l]}, Vec3<T>{res[6][l], res[7][l], res[8][l]},
+               res[9][l], [&] {
+                 return Vec3<T>{res[10][l], res[11][l], res[12][l]};
+               });
+        }
+      }
+      if (chunk_invalid) invalid.store(true, std::memory_order_relaxed);
+    });
+  } else
+#endif
+  {  // double (and builds without lane types): one Gaussian at a time
+    pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
+      bool chunk_invalid = false;
+      for (int64_t gi = b; gi < e; ++gi) {
+        const size_t i = static_cast<size_t>(gi);
+        if (!params_valid(i)) {
           chunk_invalid = true;
           continue;
         }
+        const Vec3<T> mean = load3(g.means, i);
+        const Vec3<T> p = transform_point(camera.rotation, camera.translation, mean);
+        if (!(p.z >= near && p.z <= far)) continue;
+        const Mat3<T> cov = covariance_from_params(load_quat(g.quats, i), load3(g.log_scales, i));
+        const Mat3<T> cov_cam = rotate_covariance(camera.rotation, cov);
+        Vec2<T> mean2d;
+        Vec3<T> cov2d, cov2d_blur, conic;
+        project_gaussian(k, p, cov_cam, mean2d, cov2d);
+        const T compensation = add_blur(cov2d, blur, aa, cov2d_blur);
+        if (!inverse_sym2(cov2d_blur, conic)) continue;
+        const T opacity = sigmoid(g.opacity_logits[i]) * compensation;
+        emit(i, p.z, mean2d, cov2d_blur, conic, opacity,
+             [&] { return sh_to_color(degree, &g.sh[i * stride], mean - campos); });
       }
-      const Vec3<T> mean = load3(g.means, i);
-      const Vec3<T> p = transform_point(camera.rotation, camera.translation, mean);
-      if (!(p.z >= near && p.z <= far)) continue;
-      const Mat3<T> cov = covariance_from_params(load_quat(g.quats, i), load3(g.log_scales, i));
-      const Mat3<T> cov_cam = rotate_covariance(camera.rotation, cov);
-      Vec2<T> mean2d;
-      Vec3<T> cov2d, cov2d_blur, conic;
-      project_gaussian(k, p, cov_cam, mean2d, cov2d);
-      const T compensation = add_blur(cov2d, blur, aa, cov2d_blur);
-      if (!inverse_sym2(cov2d_blur, conic)) continue;
-      const T opacity = sigmoid(g.opacity_logits[i]) * compensation;
-      if (!(opacity >= T(kAlphaMin))) continue;
-      const T sigmas = extent_sigmas(opacity, opacity_aware);
-      const T rx = sigmas * std::sqrt(cov2d_blur.x), ry = sigmas * std::sqrt(cov2d_blur.z);
-      Splat s;
-      int32_t x0, x1, y0, y1;
-      if (!splat_pixel_range(mean2d.x, rx, width_, x0, x1)) continue;
-      if (!splat_pixel_range(mean2d.y, ry, height_, y0, y1)) continue;
-      s.x0 = static_cast<int16_t>(x0), s.x1 = static_cast<int16_t>(x1);
-      s.y0 = static_cast<int16_t>(y0), s.y1 = static_cast<int16_t>(y1);
-      s.slot = 0;
-      const Vec3<T> color = sh_to_color(degree, &g.sh[i * stride], mean - campos);
-      s.mx = mean2d.x, s.my = mean2d.y;
-      s.ca = conic.x, s.cb = conic.y, s.cc = conic.z;
-      s.opacity = opacity;
-      s.r = color.x, s.g = color.y, s.b = color.z;
-      s.z = p.z;
-      s.sigma_max = T(0.5) * sigmas * sigmas;
-      splats_[i] = s;
-      out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
-      const TileBox box{
-          static_cast<uint16_t>(x0 / kTileSize), static_cast<uint16_t>(y0 / kTileSize),
-          static_cast<uint16_t>(x1 / kTileSize), static_cast<uint16_t>(y1 / kTileSize)};
-      tile_box_[i] = box;
-      tile_count_[i] = (box.x1 - box.x0 + 1) * (box.y1 - box.y0 + 1);
-    }
-    if (chunk_invalid) invalid.store(true, std::memory_order_relaxed);
-  });
+      if (chunk_invalid) invalid.store(true, std::memory_order_relaxed);
+    });
+  }
   if (invalid.load()) {
     g.check("gaussians");  // throws, naming the parameter and the Gaussian
     GLIMPSE_FAIL() << "gaussians: a parameter is NaN or infinite";
@@ -603,32 +682,121 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
     store_param_grads(pg, i, grads.means.data(), grads.log_scales.data(), grads.quats.data(),
                       grads.opacity_logits.data(), grads.means2d.data());
   };
-  pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
-    Mat3<T> v_rot;
-    Vec3<T> v_trans{T(0), T(0), T(0)};
-    for (int64_t gi = b; gi < e; ++gi) {
-      const size_t i = static_cast<size_t>(gi);
-      if (tile_count_[i] == 0) {
-        std::fill_n(&grads.sh[i * stride], stride, T(0));
-        store(GaussianParamGrads<T>{}, i);
-        continue;
-      }
-      T sum[kSlotSize] = {};
-      for (int64_t q = 0; q < tile_count_[i]; ++q) {
-        const T* slot = &slot_grads_[(static_cast<int64_t>(splats_[i].slot) + q) * kSlotSize];
-        for (int c = 0; c < kSlotSize; ++c) sum[c] += slot[c];
-      }
-      // The chain writes the coefficients of the degree in use; zero the unused ones.
-      std::fill(&grads.sh[i * stride + active_sh], &grads.sh[(i + 1) * stride], T(0));
-      GaussianParamGrads<T> pg;
-      gaussian_chain_vjp(camera, load3(g.means, i), load_quat(g.quats, i), load3(g.log_scales, i),
-                         g.opacity_logits[i], &g.sh[i * stride], degree, blur, aa, sum, pg,
-                         &grads.sh[i * stride], v_rot, v_trans);
-      store(pg, i);
+  // Sum of one Gaussian's slots, in tile order.
+  auto slot_sum = [&](size_t i, T* sum) {
+    for (int c = 0; c < kSlotSize; ++c) sum[c] = T(0);
+    for (int64_t q = 0; q < tile_count_[i]; ++q) {
+      const T* slot = &slot_grads_[(static_cast<int64_t>(splats_[i].slot) + q) * kSlotSize];
+      for (int c = 0; c < kSlotSize; ++c) sum[c] += slot[c];
     }
-    chunk_v_r[b / kGaussianGrain] = v_rot;
-    chunk_v_t[b / kGaussianGrain] = v_trans;
-  });
+  };
+#if GLIMPSE_HAS_LANES
+  if constexpr (std::is_same_v<T, float>) {
+    // float: the chain on 8 Gaussians at once (Float8 lanes; the same kernels as the double path
+    // below), gathering each group's inputs into lane rows and scattering the results back.
+    const CameraT<Float8> camera8 = camera.template cast<Float8>();
+    pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
+      Mat3<Float8> v_rot;
+      Vec3<Float8> v_trans{0.f, 0.f, 0.f};
+      // Lane rows: 0-2 mean, 3-6 quaternion, 7-9 log-scale, 10 logit, 11-20 the slot sum.
+      constexpr int kParamRows = 11, kRows = kParamRows + kSlotSize;
+      alignas(32) float in[kRows][8], sh_in[3 * kMaxShCoeffs][8];
+      // 0-2 mean, 3-6 quaternion, 7-9 log-scale, 10 logit, 11-12 2D mean; then the coefficients.
+      alignas(32) float res[13][8], sh_res[3 * kMaxShCoeffs][8];
+      Float8 sh8[3 * kMaxShCoeffs], v_sh8[3 * kMaxShCoeffs];
+      for (int64_t g0 = b; g0 < e; g0 += 8) {
+        alignas(32) int32_t visible[8];
+        for (int l = 0; l < 8; ++l) {
+          // Lanes past the end repeat the last Gaussian (finite inputs) and are never stored.
+          const size_t i = static_cast<size_t>(std::min(g0 + l, e - 1));
+          visible[l] = (g0 + l < e && tile_count_[i] > 0) ? -1 : 0;
+          for (int c = 0; c < 3; ++c) {
+            in[c][l] = g.means[3 * i + c];
+            in[7 + c][l] = g.log_scales[3 * i + c];
+          }
+          for (int c = 0; c < 4; ++c) in[3 + c][l] = g.quats[4 * i + c];
+          in[10][l] = g.opacity_logits[i];
+          T sum[kSlotSize];
+          slot_sum(i, sum);
+          for (int c = 0; c < kSlotSize; ++c) in[kParamRows + c][l] = sum[c];
+          for (size_t k = 0; k < active_sh; ++k) sh_in[k][l] = g.sh[i * stride + k];
+        }
+        auto row = [&](int r) { return Float8::load(in[r]); };
+        for (size_t k = 0; k < active_sh; ++k) sh8[k] = Float8::load(sh_in[k]);
+        Float8 slot8[kSlotSize];
+        for (int c = 0; c < kSlotSize; ++c) slot8[c] = row(kParamRows + c);
+        GaussianParamGrads<Float8> pg;
+        Mat3<Float8> v_rot_group;
+        Vec3<Float8> v_trans_group{0.f, 0.f, 0.f};
+        gaussian_chain_vjp(camera8, Vec3<Float8>{row(0), row(1), row(2)},
+                           Quat<Float8>{row(3), row(4), row(5), row(6)},
+                           Vec3<Float8>{row(7), row(8), row(9)}, row(10), sh8, degree, Float8(blur),
+                           aa, slot8, pg, v_sh8, v_rot_group, v_trans_group);
+        // Culled lanes (and lanes past the end) get zero gradients; their values, which may be
+        // inf (a Gaussian behind the camera), are selected away, never multiplied by zero.
+        Mask8 vis;
+        std::memcpy(&vis.m, visible, sizeof(vis.m));
+        auto keep = [&](Float8 x) { return select_value(vis, x, Float8(0.f)); };
+        for (int r = 0; r < 3; ++r) {
+          for (int c = 0; c < 3; ++c) v_rot[r][c] += keep(v_rot_group[r][c]);
+          v_trans[r] += keep(v_trans_group[r]);
+        }
+        const Float8 results[13] = {
+            pg.v_mean.x,        pg.v_mean.y,   pg.v_mean.z,      pg.v_quat.w,      pg.v_quat.x,
+            pg.v_quat.y,        pg.v_quat.z,   pg.v_log_scale.x, pg.v_log_scale.y, pg.v_log_scale.z,
+            pg.v_opacity_logit, pg.v_mean2d.x, pg.v_mean2d.y};
+        for (int r = 0; r < 13; ++r) keep(results[r]).store(res[r]);
+        for (size_t k = 0; k < active_sh; ++k) keep(v_sh8[k]).store(sh_res[k]);
+        for (int l = 0; l < 8 && g0 + l < e; ++l) {
+          const size_t i = static_cast<size_t>(g0 + l);
+          GaussianParamGrads<T> out;
+          out.v_mean = {res[0][l], res[1][l], res[2][l]};
+          out.v_quat = {res[3][l], res[4][l], res[5][l], res[6][l]};
+          out.v_log_scale = {res[7][l], res[8][l], res[9][l]};
+          out.v_opacity_logit = res[10][l];
+          out.v_mean2d = {res[11][l], res[12][l]};
+          store(out, i);
+          for (size_t k = 0; k < active_sh; ++k) grads.sh[i * stride + k] = sh_res[k][l];
+          // The chain writes the coefficients of the degree in use; zero the unused ones.
+          std::fill(&grads.sh[i * stride + active_sh], &grads.sh[(i + 1) * stride], T(0));
+        }
+      }
+      Mat3<T> v_rot_sum;
+      Vec3<T> v_trans_sum;
+      for (int r = 0; r < 3; ++r) {
+        for (int c = 0; c < 3; ++c) v_rot_sum[r][c] = lane_sum(v_rot[r][c]);
+        v_trans_sum[r] = lane_sum(v_trans[r]);
+      }
+      chunk_v_r[b / kGaussianGrain] = v_rot_sum;
+      chunk_v_t[b / kGaussianGrain] = v_trans_sum;
+    });
+  } else
+#endif
+  {  // double (and builds without lane types): one Gaussian at a time
+    pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
+      Mat3<T> v_rot;
+      Vec3<T> v_trans{T(0), T(0), T(0)};
+      for (int64_t gi = b; gi < e; ++gi) {
+        const size_t i = static_cast<size_t>(gi);
+        if (tile_count_[i] == 0) {
+          std::fill_n(&grads.sh[i * stride], stride, T(0));
+          store(GaussianParamGrads<T>{}, i);
+          continue;
+        }
+        T sum[kSlotSize];
+        slot_sum(i, sum);
+        // The chain writes the coefficients of the degree in use; zero the unused ones.
+        std::fill(&grads.sh[i * stride + active_sh], &grads.sh[(i + 1) * stride], T(0));
+        GaussianParamGrads<T> pg;
+        gaussian_chain_vjp(camera, load3(g.means, i), load_quat(g.quats, i), load3(g.log_scales, i),
+                           g.opacity_logits[i], &g.sh[i * stride], degree, blur, aa, sum, pg,
+                           &grads.sh[i * stride], v_rot, v_trans);
+        store(pg, i);
+      }
+      chunk_v_r[b / kGaussianGrain] = v_rot;
+      chunk_v_t[b / kGaussianGrain] = v_trans;
+    });
+  }
   grads.v_rotation = Mat3<T>();
   grads.v_translation = Vec3<T>{T(0), T(0), T(0)};
   for (int64_t c = 0; c < chunks; ++c) {

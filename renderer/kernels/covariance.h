@@ -10,7 +10,7 @@ namespace glimpse {
 // q / |q|.
 template <typename T>
 GLIMPSE_INLINE Quat<T> normalize_quat(const Quat<T>& q) {
-  const T inv = T(1) / std::sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
+  const T inv = T(1) / sqrt_value(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
   return {q.w * inv, q.x * inv, q.y * inv, q.z * inv};
 }
 // d(q/|q|) = (I - n n^T) dq / |q|, from n = q/|q| and inv = 1/|q|.
@@ -25,7 +25,7 @@ GLIMPSE_INLINE void normalize_quat_vjp_from(const Quat<T>& n, T inv, const Quat<
 }
 template <typename T>
 GLIMPSE_INLINE void normalize_quat_vjp(const Quat<T>& q, const Quat<T>& v_n, Quat<T>& v_q) {
-  const T inv = T(1) / std::sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
+  const T inv = T(1) / sqrt_value(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
   normalize_quat_vjp_from(Quat<T>{q.w * inv, q.x * inv, q.y * inv, q.z * inv}, inv, v_n, v_q);
 }
 
@@ -83,11 +83,11 @@ struct CovarianceParts {
 template <typename T>
 GLIMPSE_INLINE CovarianceParts<T> covariance_parts(const Quat<T>& q_raw, const Vec3<T>& log_scale) {
   CovarianceParts<T> p;
-  p.inv_norm = T(1) / std::sqrt(q_raw.w * q_raw.w + q_raw.x * q_raw.x + q_raw.y * q_raw.y +
-                                q_raw.z * q_raw.z);
+  p.inv_norm = T(1) / sqrt_value(q_raw.w * q_raw.w + q_raw.x * q_raw.x + q_raw.y * q_raw.y +
+                                 q_raw.z * q_raw.z);
   p.q = {q_raw.w * p.inv_norm, q_raw.x * p.inv_norm, q_raw.y * p.inv_norm, q_raw.z * p.inv_norm};
   p.r = quat_to_rotmat(p.q);
-  p.s = {std::exp(log_scale.x), std::exp(log_scale.y), std::exp(log_scale.z)};
+  p.s = {exp_value(log_scale.x), exp_value(log_scale.y), exp_value(log_scale.z)};
   p.cov = covariance_from_rotation_scale(p.r, p.s);
   return p;
 }
@@ -117,7 +117,7 @@ GLIMPSE_INLINE void covariance_from_params_vjp(const Quat<T>& q_raw, const Vec3<
 // Logistic sigmoid (opacity activation) and its VJP.
 template <typename T>
 GLIMPSE_INLINE T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+  return T(1) / (T(1) + exp_value(-x));
 }
 // From the output y = sigmoid(x).
 template <typename T>

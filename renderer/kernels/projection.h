@@ -114,8 +114,8 @@ GLIMPSE_INLINE void project_gaussian_vjp(const Intrinsics<T>& k, const Vec3<T>& 
   const T lim_yp = (T(k.height) - k.cy) / k.fy + T(kFrustumClampMargin) * tan_y;
   const T lim_yn = k.cy / k.fy + T(kFrustumClampMargin) * tan_y;
   const T x_ratio = p.x * rz, y_ratio = p.y * rz;
-  const bool x_clamped = x_ratio < -lim_xn || x_ratio > lim_xp;
-  const bool y_clamped = y_ratio < -lim_yn || y_ratio > lim_yp;
+  const auto x_clamped = mask_or(x_ratio<-lim_xn, x_ratio> lim_xp);
+  const auto y_clamped = mask_or(y_ratio<-lim_yn, y_ratio> lim_yp);
   const T tx = p.z * clamp_value(x_ratio, -lim_xn, lim_xp);
   const T ty = p.z * clamp_value(y_ratio, -lim_yn, lim_yp);
   T j[2][3] = {{k.fx * rz, T(0), -k.fx * tx * rz2}, {T(0), k.fy * rz, -k.fy * ty * rz2}};
@@ -142,19 +142,12 @@ GLIMPSE_INLINE void project_gaussian_vjp(const Intrinsics<T>& k, const Vec3<T>& 
   // Jacobian entries: j00 = fx/z, j11 = fy/z.
   v_p.z -= (k.fx * v_j[0][0] + k.fy * v_j[1][1]) * rz2;
   // j02 = -fx tx / z^2: unclamped tx = x gives (d/dx, d/dz) = (-fx/z^2, 2 fx x/z^3); clamped
-  // tx = z c gives j02 = -fx c / z, so d/dz = fx c / z^2 = fx tx / z^3.
-  if (x_clamped) {
-    v_p.z += k.fx * tx * rz3 * v_j[0][2];
-  } else {
-    v_p.x -= k.fx * rz2 * v_j[0][2];
-    v_p.z += T(2) * k.fx * tx * rz3 * v_j[0][2];
-  }
-  if (y_clamped) {
-    v_p.z += k.fy * ty * rz3 * v_j[1][2];
-  } else {
-    v_p.y -= k.fy * rz2 * v_j[1][2];
-    v_p.z += T(2) * k.fy * ty * rz3 * v_j[1][2];
-  }
+  // tx = z c gives j02 = -fx c / z, so d/dz = fx c / z^2 = fx tx / z^3. (Selects, not branches:
+  // the chain also runs on 8 Gaussians at once.)
+  v_p.x -= select_value(x_clamped, T(0), k.fx * rz2 * v_j[0][2]);
+  v_p.z += select_value(x_clamped, T(1), T(2)) * k.fx * tx * rz3 * v_j[0][2];
+  v_p.y -= select_value(y_clamped, T(0), k.fy * rz2 * v_j[1][2]);
+  v_p.z += select_value(y_clamped, T(1), T(2)) * k.fy * ty * rz3 * v_j[1][2];
 }
 
 // [SECTION] low-pass filter and conic ------------------------------------------------------------
@@ -167,7 +160,7 @@ GLIMPSE_INLINE T add_blur(const Vec3<T>& cov2d, T blur, bool compensate, Vec3<T>
   if (!compensate) return T(1);
   const T det = cov2d.x * cov2d.z - cov2d.y * cov2d.y;
   const T det_blur = cov2d_blur.x * cov2d_blur.z - cov2d_blur.y * cov2d_blur.y;
-  return std::sqrt(max_value(T(0), det / det_blur));
+  return sqrt_value(max_value(T(0), det / det_blur));
 }
 // Gradient of the compensation factor c = sqrt(det / det_b) with respect to (a, b, c):
 // d det = (c, -2b, a) . d(a, b, c); dc = c/2 (d det / det - d det_b / det_b).
@@ -176,22 +169,24 @@ GLIMPSE_INLINE void add_blur_vjp(const Vec3<T>& cov2d, T blur, T v_compensation,
   const Vec3<T> cb{cov2d.x + blur, cov2d.y, cov2d.z + blur};
   const T det = cov2d.x * cov2d.z - cov2d.y * cov2d.y;
   const T det_blur = cb.x * cb.z - cb.y * cb.y;
-  if (det <= T(0) || det_blur <= T(0)) return;
-  const T comp = std::sqrt(det / det_blur);
+  // No gradient where a determinant is not positive (selects, not a branch: this also runs on
+  // the CPU's 8-lane scalar; the unused lanes may hold inf).
+  const auto ok = mask_and(det > T(0), det_blur > T(0));
+  const T comp = sqrt_value(max_value(T(0), det / det_blur));
   const T s = T(0.5) * comp * v_compensation;
-  v_cov2d.x += s * (cov2d.z / det - cb.z / det_blur);
-  v_cov2d.y += s * (-T(2) * cov2d.y / det + T(2) * cb.y / det_blur);
-  v_cov2d.z += s * (cov2d.x / det - cb.x / det_blur);
+  v_cov2d.x += select_value(ok, s * (cov2d.z / det - cb.z / det_blur), T(0));
+  v_cov2d.y += select_value(ok, s * (-T(2) * cov2d.y / det + T(2) * cb.y / det_blur), T(0));
+  v_cov2d.z += select_value(ok, s * (cov2d.x / det - cb.x / det_blur), T(0));
 }
 
-// Inverse of a symmetric 2x2 (the conic). Returns false when not positive definite.
+// Inverse of a symmetric 2x2 (the conic). Returns false (a false mask) where not positive
+// definite; inv is written either way.
 template <typename T>
-GLIMPSE_INLINE bool inverse_sym2(const Vec3<T>& m, Vec3<T>& inv) {
+GLIMPSE_INLINE auto inverse_sym2(const Vec3<T>& m, Vec3<T>& inv) {
   const T det = m.x * m.z - m.y * m.y;
-  if (!(det > T(0))) return false;
   const T r = T(1) / det;
   inv = {m.z * r, -m.y * r, m.x * r};
-  return true;
+  return det > T(0);
 }
 // d(M^-1) = -M^-1 dM M^-1, with the symmetric-parameter bookkeeping of the header comment.
 template <typename T>

@@ -136,31 +136,31 @@ TEST(CpuRasterizer, FloatMatchesDouble) {
   EXPECT_LT(worst, 2e-4);
 }
 
-// The float path (8-float lanes, fast exp) against the double path (checked against finite
-// differences below): every gradient array, relative to its largest entry.
-TEST(CpuRasterizer, FloatGradientsMatchDouble) {
-  const auto gd = random_gaussians<double>(1500, 3, 5, 4.0, 96, 64);
-  const auto camd = test_camera<double>(96, 64, 0.03);
-  RenderOptions opt;
-  opt.background = {0.2f, 0.4f, 0.1f};
+// The float path (8-float lanes, fast exp, the per-Gaussian chain on 8 Gaussians at once)
+// against the double path (checked against finite differences below): every gradient array and
+// the pose gradient, relative to its largest entry.
+void expect_float_gradients_match_double(const GaussiansT<double>& gd, const CameraT<double>& camd,
+                                         const RenderOptions& opt) {
+  const int w = camd.width, h = camd.height;
   CpuRasterizerT<double> rd(2);
   CpuRasterizerT<float> rf(2);
   RenderOutputT<double> od;
   RenderOutputT<float> of;
   rd.forward(gd, camd, opt, od);
   rf.forward(gd.cast<float>(), camd.cast<float>(), opt, of);
+  ASSERT_EQ(od.num_visible, of.num_visible);
   RenderOutputGradientsT<double> vd;
   RenderOutputGradientsT<float> vf;
-  vd.rgb = Image<double>(96, 64, 3);
-  vd.alpha = Image<double>(96, 64, 1);
-  vd.depth = Image<double>(96, 64, 1);
+  vd.rgb = Image<double>(w, h, 3);
+  vd.alpha = Image<double>(w, h, 1);
+  vd.depth = Image<double>(w, h, 1);
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> u(-1, 1);
   for (auto* img : {&vd.rgb, &vd.alpha, &vd.depth})
     for (auto& e : img->vector()) e = u(rng);
-  vf.rgb = Image<float>(96, 64, 3);
-  vf.alpha = Image<float>(96, 64, 1);
-  vf.depth = Image<float>(96, 64, 1);
+  vf.rgb = Image<float>(w, h, 3);
+  vf.alpha = Image<float>(w, h, 1);
+  vf.depth = Image<float>(w, h, 1);
   for (size_t i = 0; i < vd.rgb.size(); ++i) vf.rgb.data()[i] = float(vd.rgb.data()[i]);
   for (size_t i = 0; i < vd.alpha.size(); ++i) vf.alpha.data()[i] = float(vd.alpha.data()[i]);
   for (size_t i = 0; i < vd.depth.size(); ++i) vf.depth.data()[i] = float(vd.depth.data()[i]);
@@ -169,11 +169,13 @@ TEST(CpuRasterizer, FloatGradientsMatchDouble) {
   rd.backward(gd, camd, opt, vd, gdd);
   rf.backward(gd.cast<float>(), camd.cast<float>(), opt, vf, gff);
   auto compare = [](const std::vector<double>& a, const std::vector<float>& b, const char* name) {
+    ASSERT_EQ(a.size(), b.size()) << name;
     double scale = 0, worst = 0;
     for (double x : a) scale = std::max(scale, std::abs(x));
     for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - double(b[i])));
     std::printf("float vs double gradient %-15s max |diff| / max |grad| = %.2e\n", name,
                 worst / scale);
+    EXPECT_GT(scale, 0.0) << name;
     EXPECT_LT(worst / scale, 1e-4) << name;
   };
   compare(gdd.means, gff.means, "means");
@@ -182,6 +184,43 @@ TEST(CpuRasterizer, FloatGradientsMatchDouble) {
   compare(gdd.opacity_logits, gff.opacity_logits, "opacity_logits");
   compare(gdd.sh, gff.sh, "sh");
   compare(gdd.means2d, gff.means2d, "means2d");
+  std::vector<double> pose_d;
+  std::vector<float> pose_f;
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      pose_d.push_back(gdd.v_rotation[r][c]);
+      pose_f.push_back(gff.v_rotation[r][c]);
+    }
+    pose_d.push_back(gdd.v_translation[r]);
+    pose_f.push_back(gff.v_translation[r]);
+  }
+  compare(pose_d, pose_f, "camera pose");
+}
+
+TEST(CpuRasterizer, FloatGradientsMatchDouble) {
+  RenderOptions opt;
+  opt.background = {0.2f, 0.4f, 0.1f};
+  expect_float_gradients_match_double(random_gaussians<double>(1500, 3, 5, 4.0, 96, 64),
+                                      test_camera<double>(96, 64, 0.03), opt);
+}
+
+// The same with the lanes' edge cases: Gaussians behind the camera (culled; their lanes hold
+// inf in the 8-wide chain and must not leak into the pose gradient), large ones beside the view
+// (the clamped Jacobian), Mip-Splatting's compensation, SH degree 1 of a degree-3 model, and a
+// count that leaves partial lane groups.
+TEST(CpuRasterizer, FloatGradientsMatchDoubleOffViewAndMipSplatting) {
+  auto gd = random_gaussians<double>(1203, 3, 8, 4.0, 96, 64);
+  for (size_t i = 0; i < gd.size(); ++i) {
+    if (i % 5 == 1) gd.means[3 * i + 2] = -2.0;  // behind the camera
+    if (i % 7 == 3) {                            // large, centred beside the view
+      gd.means[3 * i + 0] = (i % 2 ? 0.75 : -0.75) * gd.means[3 * i + 2];
+      for (int c = 0; c < 3; ++c) gd.log_scales[3 * i + c] += std::log(6.0);
+    }
+  }
+  RenderOptions opt;
+  opt.antialiasing = AntiAliasing::MipSplatting;
+  opt.sh_degree = 1;
+  expect_float_gradients_match_double(gd, test_camera<double>(96, 64, -0.05), opt);
 }
 
 // Parameters <-> flat vector for the finite-difference check.
