@@ -170,11 +170,12 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
     const CameraT<Float8> camera8 = camera.template cast<Float8>();
     const Intrinsics<Float8> k8 = intrinsics_of(camera8);
     const Vec3<Float8> campos8{campos.x, campos.y, campos.z};
-    const size_t active_sh = 3 * static_cast<size_t>(sh_coeffs_for_degree(degree));
+    const int active_sh = 3 * sh_coeffs_for_degree(degree);
     pool_.parallel_for(static_cast<int64_t>(n), kGaussianGrain, [&](int64_t b, int64_t e, int) {
       bool chunk_invalid = false;
       // Lane rows: 0-2 mean, 3-6 quaternion, 7-9 log-scale, 10 logit.
-      alignas(32) float in[11][8], sh_in[3 * kMaxShCoeffs][8];
+      alignas(32) float in[11][8];
+      size_t sh_at[8];  // first coefficient of each lane's Gaussian
       // 0 depth, 1-2 2D mean, 3-5 blurred 2D covariance, 6-8 conic, 9 opacity, 10-12 colour.
       alignas(32) float res[13][8];
       alignas(32) int32_t keep[8];
@@ -193,7 +194,7 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
           }
           for (int c = 0; c < 4; ++c) in[3 + c][l] = g.quats[4 * i + c];
           in[10][l] = g.opacity_logits[i];
-          for (size_t k = 0; k < active_sh; ++k) sh_in[k][l] = g.sh[i * stride + k];
+          sh_at[l] = i * stride;
         }
         auto row = [&](int r) { return Float8::load(in[r]); };
         const Vec3<Float8> mean{row(0), row(1), row(2)};
@@ -207,7 +208,7 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
         const Float8 compensation = add_blur(cov2d, Float8(blur), aa, cov2d_blur);
         const Mask8 invertible = inverse_sym2(cov2d_blur, conic);
         const Float8 opacity = sigmoid(row(10)) * compensation;
-        for (size_t k = 0; k < active_sh; ++k) sh8[k] = Float8::load(sh_in[k]);
+        gather_lane_rows(g.sh.data(), sh_at, active_sh, sh8);
         const Vec3<Float8> color = sh_to_color(degree, sh8, mean - campos8);
         const Mask8 in_range = mask_and(p.z >= Float8(near), p.z <= Float8(far));
         const Float8 results[13] = {p.z,          mean2d.x, mean2d.y, cov2d_blur.x, cov2d_blur.y,
@@ -672,7 +673,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
   const size_t n = g.size();
   const int degree = sh_degree_used(g.sh_degree, options);
   const int stride = 3 * g.sh_coeffs();
-  const size_t active_sh = 3 * static_cast<size_t>(sh_coeffs_for_degree(degree));
+  const int active_sh = 3 * sh_coeffs_for_degree(degree);
   const bool aa = options.antialiasing == AntiAliasing::MipSplatting;
   const T blur = T(options.blur);
   const int64_t chunks = (static_cast<int64_t>(n) + kGaussianGrain - 1) / kGaussianGrain;
@@ -719,10 +720,10 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           T sum[kSlotSize];
           slot_sum(i, sum);
           for (int c = 0; c < kSlotSize; ++c) in[kParamRows + c][l] = sum[c];
-          for (size_t k = 0; k < active_sh; ++k) sh_in[k][l] = g.sh[i * stride + k];
+          for (int k = 0; k < active_sh; ++k) sh_in[k][l] = g.sh[i * stride + k];
         }
         auto row = [&](int r) { return Float8::load(in[r]); };
-        for (size_t k = 0; k < active_sh; ++k) sh8[k] = Float8::load(sh_in[k]);
+        for (int k = 0; k < active_sh; ++k) sh8[k] = Float8::load(sh_in[k]);
         Float8 slot8[kSlotSize];
         for (int c = 0; c < kSlotSize; ++c) slot8[c] = row(kParamRows + c);
         GaussianParamGrads<Float8> pg;
@@ -746,7 +747,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
             pg.v_quat.y,        pg.v_quat.z,   pg.v_log_scale.x, pg.v_log_scale.y, pg.v_log_scale.z,
             pg.v_opacity_logit, pg.v_mean2d.x, pg.v_mean2d.y};
         for (int r = 0; r < 13; ++r) keep(results[r]).store(res[r]);
-        for (size_t k = 0; k < active_sh; ++k) keep(v_sh8[k]).store(sh_res[k]);
+        for (int k = 0; k < active_sh; ++k) keep(v_sh8[k]).store(sh_res[k]);
         for (int l = 0; l < 8 && g0 + l < e; ++l) {
           const size_t i = static_cast<size_t>(g0 + l);
           GaussianParamGrads<T> out;
@@ -756,7 +757,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           out.v_opacity_logit = res[10][l];
           out.v_mean2d = {res[11][l], res[12][l]};
           store(out, i);
-          for (size_t k = 0; k < active_sh; ++k) grads.sh[i * stride + k] = sh_res[k][l];
+          for (int k = 0; k < active_sh; ++k) grads.sh[i * stride + k] = sh_res[k][l];
           // The chain writes the coefficients of the degree in use; zero the unused ones.
           std::fill(&grads.sh[i * stride + active_sh], &grads.sh[(i + 1) * stride], T(0));
         }
