@@ -43,6 +43,19 @@ template <typename T>
   return hits != 0;
 }
 
+#if GLIMPSE_HAS_LANES
+// Gaussian i's parameters into lane l of the rows in[0-2] mean, in[3-6] quaternion w x y z,
+// in[7-9] log-scale, in[10] opacity logit (the 8-wide paths' gather).
+void put_param_lanes(const GaussiansT<float>& g, size_t i, int l, float (*in)[8]) {
+  for (int c = 0; c < 3; ++c) {
+    in[c][l] = g.means[3 * i + c];
+    in[7 + c][l] = g.log_scales[3 * i + c];
+  }
+  for (int c = 0; c < 4; ++c) in[3 + c][l] = g.quats[4 * i + c];
+  in[10][l] = g.opacity_logits[i];
+}
+#endif
+
 template <typename T>
 Vec3<T> load3(const std::vector<T>& v, size_t i) {
   return {v[3 * i], v[3 * i + 1], v[3 * i + 2]};
@@ -188,12 +201,7 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
           const bool valid = params_valid(i);
           chunk_invalid |= !valid;
           keep[l] = valid && g0 + l < e;
-          for (int c = 0; c < 3; ++c) {
-            in[c][l] = g.means[3 * i + c];
-            in[7 + c][l] = g.log_scales[3 * i + c];
-          }
-          for (int c = 0; c < 4; ++c) in[3 + c][l] = g.quats[4 * i + c];
-          in[10][l] = g.opacity_logits[i];
+          put_param_lanes(g, i, l, in);
           sh_at[l] = i * stride;
         }
         auto row = [&](int r) { return Float8::load(in[r]); };
@@ -711,12 +719,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           // Lanes past the end repeat the last Gaussian (finite inputs) and are never stored.
           const size_t i = static_cast<size_t>(std::min(g0 + l, e - 1));
           visible[l] = (g0 + l < e && tile_count_[i] > 0) ? -1 : 0;
-          for (int c = 0; c < 3; ++c) {
-            in[c][l] = g.means[3 * i + c];
-            in[7 + c][l] = g.log_scales[3 * i + c];
-          }
-          for (int c = 0; c < 4; ++c) in[3 + c][l] = g.quats[4 * i + c];
-          in[10][l] = g.opacity_logits[i];
+          put_param_lanes(g, i, l, in);
           T sum[kSlotSize];
           slot_sum(i, sum);
           for (int c = 0; c < kSlotSize; ++c) in[kParamRows + c][l] = sum[c];
