@@ -68,18 +68,18 @@ struct LaneTraits<float> {
   // instead of 8 horizontal sums), adding in sum()'s order, so the results are bit-identical.
   static void sum8(const V* v, float* out) {
     auto pairs = [](V a, V b) {  // [a0+a1, b0+b1, a2+a3, b2+b3, ...]
-      return __builtin_shufflevector(a, b, 0, 8, 2, 10, 4, 12, 6, 14) +
-             __builtin_shufflevector(a, b, 1, 9, 3, 11, 5, 13, 7, 15);
+      return GLIMPSE_SHUFFLE8(a, b, 0, 8, 2, 10, 4, 12, 6, 14) +
+             GLIMPSE_SHUFFLE8(a, b, 1, 9, 3, 11, 5, 13, 7, 15);
     };
     const V t01 = pairs(v[0], v[1]), t23 = pairs(v[2], v[3]);
     const V t45 = pairs(v[4], v[5]), t67 = pairs(v[6], v[7]);
     // [s0(0..3), s1(0..3), s2(0..3), s3(0..3), s0(4..7), s1(4..7), s2(4..7), s3(4..7)]
-    const V u0 = __builtin_shufflevector(t01, t23, 0, 1, 8, 9, 4, 5, 12, 13) +
-                 __builtin_shufflevector(t01, t23, 2, 3, 10, 11, 6, 7, 14, 15);
-    const V u1 = __builtin_shufflevector(t45, t67, 0, 1, 8, 9, 4, 5, 12, 13) +
-                 __builtin_shufflevector(t45, t67, 2, 3, 10, 11, 6, 7, 14, 15);
-    const V w = __builtin_shufflevector(u0, u1, 0, 1, 2, 3, 8, 9, 10, 11) +
-                __builtin_shufflevector(u0, u1, 4, 5, 6, 7, 12, 13, 14, 15);
+    const V u0 = GLIMPSE_SHUFFLE8(t01, t23, 0, 1, 8, 9, 4, 5, 12, 13) +
+                 GLIMPSE_SHUFFLE8(t01, t23, 2, 3, 10, 11, 6, 7, 14, 15);
+    const V u1 = GLIMPSE_SHUFFLE8(t45, t67, 0, 1, 8, 9, 4, 5, 12, 13) +
+                 GLIMPSE_SHUFFLE8(t45, t67, 2, 3, 10, 11, 6, 7, 14, 15);
+    const V w = GLIMPSE_SHUFFLE8(u0, u1, 0, 1, 2, 3, 8, 9, 10, 11) +
+                GLIMPSE_SHUFFLE8(u0, u1, 4, 5, 6, 7, 12, 13, 14, 15);
     std::memcpy(out, &w, sizeof(w));
   }
 };

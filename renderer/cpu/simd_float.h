@@ -83,29 +83,17 @@ inline float lane_sum(Float8 x) {
 
 // In place 8x8 transpose: r[i][j] becomes r[j][i] (24 shuffles).
 inline void transpose8x8(f32x8* r) {
-  auto lo = [](f32x8 a, f32x8 b) {
-    return __builtin_shufflevector(a, b, 0, 8, 1, 9, 4, 12, 5, 13);
-  };
-  auto hi = [](f32x8 a, f32x8 b) {
-    return __builtin_shufflevector(a, b, 2, 10, 3, 11, 6, 14, 7, 15);
-  };
-  auto even = [](f32x8 a, f32x8 b) {
-    return __builtin_shufflevector(a, b, 0, 1, 8, 9, 4, 5, 12, 13);
-  };
-  auto odd = [](f32x8 a, f32x8 b) {
-    return __builtin_shufflevector(a, b, 2, 3, 10, 11, 6, 7, 14, 15);
-  };
+  auto lo = [](f32x8 a, f32x8 b) { return GLIMPSE_SHUFFLE8(a, b, 0, 8, 1, 9, 4, 12, 5, 13); };
+  auto hi = [](f32x8 a, f32x8 b) { return GLIMPSE_SHUFFLE8(a, b, 2, 10, 3, 11, 6, 14, 7, 15); };
+  auto even = [](f32x8 a, f32x8 b) { return GLIMPSE_SHUFFLE8(a, b, 0, 1, 8, 9, 4, 5, 12, 13); };
+  auto odd = [](f32x8 a, f32x8 b) { return GLIMPSE_SHUFFLE8(a, b, 2, 3, 10, 11, 6, 7, 14, 15); };
   // t: pairs of rows interleaved; s: quads (columns c and c + 4 of four rows).
   const f32x8 t0 = lo(r[0], r[1]), t1 = hi(r[0], r[1]), t2 = lo(r[2], r[3]), t3 = hi(r[2], r[3]);
   const f32x8 t4 = lo(r[4], r[5]), t5 = hi(r[4], r[5]), t6 = lo(r[6], r[7]), t7 = hi(r[6], r[7]);
   const f32x8 s0 = even(t0, t2), s1 = odd(t0, t2), s2 = even(t1, t3), s3 = odd(t1, t3);
   const f32x8 s4 = even(t4, t6), s5 = odd(t4, t6), s6 = even(t5, t7), s7 = odd(t5, t7);
-  auto first = [](f32x8 a, f32x8 b) {
-    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11);
-  };
-  auto second = [](f32x8 a, f32x8 b) {
-    return __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
-  };
+  auto first = [](f32x8 a, f32x8 b) { return GLIMPSE_SHUFFLE8(a, b, 0, 1, 2, 3, 8, 9, 10, 11); };
+  auto second = [](f32x8 a, f32x8 b) { return GLIMPSE_SHUFFLE8(a, b, 4, 5, 6, 7, 12, 13, 14, 15); };
   r[0] = first(s0, s4), r[4] = second(s0, s4);
   r[1] = first(s1, s5), r[5] = second(s1, s5);
   r[2] = first(s2, s6), r[6] = second(s2, s6);

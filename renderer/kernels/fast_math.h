@@ -19,6 +19,14 @@ namespace glimpse {
 // of SSE/NEON registers elsewhere).
 typedef float f32x8 __attribute__((vector_size(32)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
+// Lanes of the concatenation of two 8-lane vectors a and b (indices 0-7: a, 8-15: b).
+// __builtin_shufflevector needs GCC 12 or Clang; older GCC (the host compiler of many CUDA
+// images) has __builtin_shuffle with a mask vector.
+#if defined(__clang__) || __GNUC__ >= 12
+#define GLIMPSE_SHUFFLE8(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define GLIMPSE_SHUFFLE8(a, b, ...) __builtin_shuffle(a, b, i32x8{__VA_ARGS__})
+#endif
 #else
 #define GLIMPSE_HAS_LANES 0
 #endif
