@@ -768,8 +768,8 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
       Mat3<T> v_rot_sum;
       Vec3<T> v_trans_sum;
       for (int r = 0; r < 3; ++r) {
-        for (int c = 0; c < 3; ++c) v_rot_sum[r][c] = lane_sum(v_rot[r][c]);
-        v_trans_sum[r] = lane_sum(v_trans[r]);
+        for (int c = 0; c < 3; ++c) v_rot_sum[r][c] = LaneTraits<T>::sum(v_rot[r][c].v);
+        v_trans_sum[r] = LaneTraits<T>::sum(v_trans[r].v);
       }
       chunk_v_r[b / kGaussianGrain] = v_rot_sum;
       chunk_v_t[b / kGaussianGrain] = v_trans_sum;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/math.h"
+#include "renderer/cpu/lanes.h"
 #include "renderer/kernels/fast_math.h"
 
 #include <cmath>
@@ -26,12 +27,8 @@ struct Float8 {
   Float8(float s) : v(lane_const<f32x8>(s)) {}  // NOLINT: constants broadcast implicitly
   explicit Float8(f32x8 x) : v(x) {}
   float operator[](int lane) const { return v[lane]; }
-  static Float8 load(const float* p) {
-    Float8 r;
-    std::memcpy(&r.v, p, sizeof(r.v));
-    return r;
-  }
-  void store(float* p) const { std::memcpy(p, &v, sizeof(v)); }
+  static Float8 load(const float* p) { return Float8(LaneTraits<float>::load(p)); }
+  void store(float* p) const { LaneTraits<float>::store(p, v); }
 };
 
 inline Float8 operator+(Float8 a, Float8 b) { return Float8(a.v + b.v); }
@@ -75,11 +72,6 @@ inline Float8 sqrt_value(Float8 x) {
 #endif
 }
 inline Float8 exp_value(Float8 x) { return Float8(exp_blend(x.v)); }
-
-// Sum of the lanes in a fixed order (LaneTraits<float>::sum's).
-inline float lane_sum(Float8 x) {
-  return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
-}
 
 // In place 8x8 transpose: r[i][j] becomes r[j][i] (24 shuffles).
 inline void transpose8x8(f32x8* r) {
