@@ -5,6 +5,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
+#include "io/atomic_file.h"
 #include "io/image_io.h"
 
 #include <opencv2/core.hpp>
@@ -21,6 +22,8 @@
 #include <istream>
 #include <limits>
 #include <numbers>
+#include <ostream>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <system_error>
@@ -1083,6 +1086,168 @@ Dataset read_colmap_dataset(const std::string& root, const ColmapDatasetOptions&
                     << " points from " << sparse << ", depth " << dataset.near_depth << " .. "
                     << dataset.far_depth;
   return dataset;
+}
+
+// [SECTION] text writers
+// -----------------------------------------------------------------------------
+
+namespace {
+
+// Shortest decimal form that reads back as the same double (std::to_chars round trip).
+std::string format_double(double v) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), v);
+  GLIMPSE_CHECK(ec == std::errc()) << "cannot format " << v;
+  return std::string(buffer, end);
+}
+
+void check_finite_value(double v, const std::string& where, const char* field) {
+  GLIMPSE_CHECK(std::isfinite(v)) << where << ": " << field << " is not finite (" << v << ")";
+}
+
+void check_image_name(const std::string& name, const std::string& where) {
+  GLIMPSE_CHECK(!name.empty()) << where << ": the image name is empty";
+  GLIMPSE_CHECK(name.find_first_of("\r\n") == std::string::npos)
+      << where << ": the image name '" << name << "' holds a line break";
+  GLIMPSE_CHECK(!std::isspace(static_cast<unsigned char>(name.front())) &&
+                !std::isspace(static_cast<unsigned char>(name.back())))
+      << where << ": the image name '" << name
+      << "' starts or ends with white space (COLMAP's text format trims it)";
+}
+
+}  // namespace
+
+void write_colmap_cameras_text(std::ostream& out, const std::map<uint32_t, ColmapCamera>& cameras,
+                               const std::string& what) {
+  out << "# Camera list with one line of data per camera:\n"
+      << "#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]\n"
+      << "# Number of cameras: " << cameras.size() << "\n";
+  for (const auto& [id, c] : cameras) {
+    const std::string where = what + ": camera " + std::to_string(id);
+    GLIMPSE_CHECK(c.id == id) << where << " is stored under id " << id << " but has id " << c.id;
+    GLIMPSE_CHECK(c.width > 0 && c.height > 0)
+        << where << ": size " << c.width << "x" << c.height << " is not positive";
+    GLIMPSE_CHECK(static_cast<int>(c.params.size()) == colmap_model_num_params(c.model))
+        << where << ": model " << colmap_model_name(c.model) << " takes "
+        << colmap_model_num_params(c.model) << " parameters (" << colmap_model_params_info(c.model)
+        << "), got " << c.params.size();
+    out << id << ' ' << colmap_model_name(c.model) << ' ' << c.width << ' ' << c.height;
+    for (const double v : c.params) {
+      check_finite_value(v, where, "a parameter");
+      out << ' ' << format_double(v);
+    }
+    out << '\n';
+  }
+}
+
+void write_colmap_images_text(std::ostream& out, const std::map<uint32_t, ColmapImage>& images,
+                              const std::string& what) {
+  size_t observations = 0;
+  for (const auto& [id, im] : images)
+    for (const int64_t p : im.point3D_ids) observations += p >= 0 ? 1 : 0;
+  out << "# Image list with two lines of data per image:\n"
+      << "#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME\n"
+      << "#   POINTS2D[] as (X, Y, POINT3D_ID)\n"
+      << "# Number of images: " << images.size() << ", mean observations per image: "
+      << (images.empty() ? 0.0 : static_cast<double>(observations) / images.size()) << "\n";
+  for (const auto& [id, im] : images) {
+    const std::string where = what + ": image " + std::to_string(id);
+    GLIMPSE_CHECK(im.id == id) << where << " is stored under id " << id << " but has id " << im.id;
+    check_image_name(im.name, where);
+    GLIMPSE_CHECK(im.points2D.size() == im.point3D_ids.size())
+        << where << " ('" << im.name << "') has " << im.points2D.size() << " keypoints but "
+        << im.point3D_ids.size() << " point3D ids";
+    const Quat<double>& q = im.cam_from_world_rotation;
+    const Vec3<double>& t = im.cam_from_world_translation;
+    out << id;
+    for (const double v : {q.w, q.x, q.y, q.z, t.x, t.y, t.z}) {
+      check_finite_value(v, where, "the pose");
+      out << ' ' << format_double(v);
+    }
+    out << ' ' << im.camera_id << ' ' << im.name << '\n';
+    for (size_t k = 0; k < im.points2D.size(); ++k) {
+      check_finite_value(im.points2D[k].x, where, "a keypoint");
+      check_finite_value(im.points2D[k].y, where, "a keypoint");
+      GLIMPSE_CHECK(im.point3D_ids[k] >= -1)
+          << where << ": point3D id " << im.point3D_ids[k] << " (-1 marks none)";
+      out << (k == 0 ? "" : " ") << format_double(im.points2D[k].x) << ' '
+          << format_double(im.points2D[k].y) << ' ' << im.point3D_ids[k];
+    }
+    out << '\n';
+  }
+}
+
+void write_colmap_points3D_text(std::ostream& out, const std::vector<ColmapPoint3D>& points,
+                                const std::string& what) {
+  size_t track = 0;
+  for (const ColmapPoint3D& p : points) track += p.track.size();
+  out << "# 3D point list with one line of data per point:\n"
+      << "#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)\n"
+      << "# Number of points: " << points.size() << ", mean track length: "
+      << (points.empty() ? 0.0 : static_cast<double>(track) / points.size()) << "\n";
+  for (const ColmapPoint3D& p : points) {
+    const std::string where = what + ": point " + std::to_string(p.id);
+    out << p.id;
+    for (int i = 0; i < 3; ++i) {
+      check_finite_value(p.xyz[i], where, "the position");
+      out << ' ' << format_double(p.xyz[i]);
+    }
+    for (const uint8_t c : p.rgb) out << ' ' << static_cast<int>(c);
+    check_finite_value(p.error, where, "the error");
+    out << ' ' << format_double(p.error);
+    for (const ColmapTrackElement& e : p.track) out << ' ' << e.image_id << ' ' << e.point2D_idx;
+    out << '\n';
+  }
+}
+
+void write_colmap_model_text(const std::string& sparse_dir, const ColmapModel& model) {
+  std::error_code ec;
+  fs::create_directories(sparse_dir, ec);
+  GLIMPSE_CHECK(fs::is_directory(sparse_dir, ec))
+      << "cannot create the COLMAP model folder " << sparse_dir;
+  const fs::path dir(sparse_dir);
+  const std::string cameras = (dir / "cameras.txt").string();
+  const std::string images = (dir / "images.txt").string();
+  const std::string points = (dir / "points3D.txt").string();
+  write_file_atomically(
+      cameras, [&](std::ostream& out) { write_colmap_cameras_text(out, model.cameras, cameras); });
+  write_file_atomically(
+      images, [&](std::ostream& out) { write_colmap_images_text(out, model.images, images); });
+  write_file_atomically(
+      points, [&](std::ostream& out) { write_colmap_points3D_text(out, model.points3D, points); });
+}
+
+ColmapModel colmap_model_from_views(const std::vector<View>& views,
+                                    const std::vector<std::string>& names) {
+  GLIMPSE_CHECK(views.size() == names.size())
+      << "COLMAP model: " << views.size() << " views but " << names.size() << " image names";
+  ColmapModel model;
+  std::set<std::string> seen;
+  for (size_t k = 0; k < views.size(); ++k) {
+    const std::string where =
+        "COLMAP model: view " + std::to_string(k) + " ('" + views[k].name + "')";
+    const Camera& c = views[k].camera;
+    check_camera(c, where);
+    check_image_name(names[k], where);
+    GLIMPSE_CHECK(seen.insert(names[k]).second)
+        << where << ": image name '" << names[k] << "' is used twice";
+    const uint32_t id = static_cast<uint32_t>(k + 1);
+    ColmapCamera camera;
+    camera.id = id;
+    camera.model = ColmapCameraModel::kPinhole;
+    camera.width = c.width;
+    camera.height = c.height;
+    camera.params = {c.fx, c.fy, c.cx, c.cy};
+    model.cameras.emplace(id, camera);
+    ColmapImage image;
+    image.id = id;
+    image.name = names[k];
+    image.camera_id = id;
+    image.cam_from_world_rotation = rotmat_to_quat(c.rotation);
+    image.cam_from_world_translation = c.translation;
+    model.images.emplace(id, std::move(image));
+  }
+  return model;
 }
 
 }  // namespace glimpse

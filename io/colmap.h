@@ -195,4 +195,29 @@ std::string find_colmap_sparse_dir(const std::string& root, const std::string& s
 Dataset read_colmap_dataset(const std::string& root, const ColmapDatasetOptions& options = {},
                             ColmapPoints* points = nullptr);
 
+// [SECTION] text writers ------------------------------------------------------------------------
+
+// Writers of COLMAP's text files, in the layout COLMAP writes (header comments, one record per
+// line, images.txt with a POINTS2D line after each image, empty when it has no keypoints).
+// Numbers are written with 17 significant digits, so the readers above give back the same
+// doubles. Each throws glimpse::Error naming `what` for a record the format cannot hold: a wrong
+// parameter count, a non-finite value, an image name that is empty, has a line break or starts
+// or ends with a space, mismatched points2D / point3D_ids lengths.
+void write_colmap_cameras_text(std::ostream& out, const std::map<uint32_t, ColmapCamera>& cameras,
+                               const std::string& what);
+void write_colmap_images_text(std::ostream& out, const std::map<uint32_t, ColmapImage>& images,
+                              const std::string& what);
+void write_colmap_points3D_text(std::ostream& out, const std::vector<ColmapPoint3D>& points,
+                                const std::string& what);
+
+// Writes <sparse_dir>/{cameras,images,points3D}.txt (the folder is created), each atomically.
+void write_colmap_model_text(const std::string& sparse_dir, const ColmapModel& model);
+
+// A sparse model of posed views with no points (the input of COLMAP's point_triangulator): camera
+// k + 1 is view k's PINHOLE camera (fx, fy, cx, cy at the view's size), image k + 1 is named
+// names[k] and has view k's cam_from_world pose and camera k + 1. Throws glimpse::Error when the
+// counts differ or a name is repeated or invalid (see the writers).
+ColmapModel colmap_model_from_views(const std::vector<View>& views,
+                                    const std::vector<std::string>& names);
+
 }  // namespace glimpse

@@ -4,10 +4,12 @@
 #include "core/check.h"
 #include "io/colmap.h"
 #include "io/dtu.h"
+#include "io/image_io.h"
 #include "io/llff.h"
 #include "io/transforms_json.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -29,18 +31,40 @@ const char* dataset_format_name(DatasetFormat format) {
       return "dtu";
     case DatasetFormat::Transforms:
       return "transforms";
+    case DatasetFormat::Images:
+      return "images";
   }
   return "?";
 }
 
 DatasetFormat dataset_format_from_name(const std::string& name) {
   for (DatasetFormat f : {DatasetFormat::Auto, DatasetFormat::Llff, DatasetFormat::Colmap,
-                          DatasetFormat::Dtu, DatasetFormat::Transforms})
+                          DatasetFormat::Dtu, DatasetFormat::Transforms, DatasetFormat::Images})
     if (name == dataset_format_name(f)) return f;
   GLIMPSE_FAIL() << "unknown dataset format '" << name
-                 << "' (expected auto, llff, colmap, dtu or transforms)";
+                 << "' (expected auto, llff, colmap, dtu, transforms or images)";
   return DatasetFormat::Auto;
 }
+
+namespace {
+
+// Image files and nothing else besides hidden files and subfolders.
+bool is_image_folder(const fs::path& dir) {
+  size_t images = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.' || !entry.is_regular_file(ec)) continue;
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (ext != ".png" && ext != ".jpg" && ext != ".jpeg") return false;
+    ++images;
+  }
+  return !ec && images > 0;
+}
+
+}  // namespace
 
 DatasetFormat detect_dataset_format(const std::string& root) {
   const fs::path r(root);
@@ -56,10 +80,13 @@ DatasetFormat detect_dataset_format(const std::string& root) {
     return DatasetFormat::Dtu;
   if (fs::exists(r / "transforms.json") || fs::exists(r / "transforms_train.json"))
     return DatasetFormat::Transforms;
+  if (is_image_folder(r)) return DatasetFormat::Images;
   GLIMPSE_FAIL() << "cannot tell the layout of dataset " << root
                  << ": found none of poses_bounds.npy (LLFF), sparse/0/cameras.{bin,txt} "
                     "(COLMAP), cameras_sphere.npz / cameras.npz / Rectified/ (DTU), "
-                    "transforms.json / transforms_train.json (Blender, nerfstudio)";
+                    "transforms.json / transforms_train.json (Blender, nerfstudio), and it is "
+                    "not a folder of photographs only (.png, .jpg, .jpeg) for structure from "
+                    "motion";
   return DatasetFormat::Auto;
 }
 
@@ -130,6 +157,12 @@ Dataset read_dataset(const std::string& root, const DatasetReadOptions& options)
       o.downscale = options.downscale;
       return read_transforms_json(root, o);
     }
+    case DatasetFormat::Images:
+      GLIMPSE_FAIL() << "dataset " << root << " is a folder of " << list_image_files(root).size()
+                     << " photographs without camera poses (format 'images'): they need "
+                        "structure from motion first, which `glimpse train` runs with COLMAP "
+                        "(--colmap PATH); the dataset readers read posed captures only";
+      break;
     case DatasetFormat::Auto:
       break;
   }

@@ -8,7 +8,9 @@
 
 namespace glimpse {
 
-enum class DatasetFormat { Auto, Llff, Colmap, Dtu, Transforms };
+// Images: a plain folder of photographs without cameras (structure from motion must pose them:
+// app/colmap_stage.h colmap_structure_from_motion); read_dataset cannot read it.
+enum class DatasetFormat { Auto, Llff, Colmap, Dtu, Transforms, Images };
 
 const char* dataset_format_name(DatasetFormat format);  // "auto", "llff", "colmap", ...
 // Throws glimpse::Error listing the valid names.
@@ -16,7 +18,8 @@ DatasetFormat dataset_format_from_name(const std::string& name);
 
 // The layout of `root`, from the files it holds: poses_bounds.npy (LLFF), sparse/ with COLMAP
 // cameras (COLMAP), cameras_sphere.npz / cameras.npz / Rectified/ (DTU; also a scan folder
-// <dtu>/Rectified/scanN), transforms*.json.
+// <dtu>/Rectified/scanN), transforms*.json; else Images when the folder holds image files
+// (.png, .jpg, .jpeg) and no other files (hidden files and subfolders are ignored).
 // Throws glimpse::Error naming the folder and what was looked for when none matches.
 DatasetFormat detect_dataset_format(const std::string& root);
 
@@ -30,7 +33,9 @@ struct DatasetReadOptions {
 };
 
 // DTU: an IDR/NeuS scan folder, a Rectified scan folder <dtu>/Rectified/scanN (cameras and
-// idrmasks found from <dtu>), or <dtu> itself when its Rectified/ holds one scan.
+// idrmasks found from <dtu>), or <dtu> itself when its Rectified/ holds one scan. An Images
+// folder throws glimpse::Error saying that its photographs have no poses and need structure from
+// motion (the caller checks detect_dataset_format first and runs it).
 Dataset read_dataset(const std::string& root, const DatasetReadOptions& options = {});
 
 }  // namespace glimpse

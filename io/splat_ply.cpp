@@ -7,6 +7,7 @@
 #include "io/atomic_file.h"
 #include "io/binary_scalar.h"
 #include "io/input_file.h"
+#include "io/ply.h"
 
 #include <algorithm>
 #include <bit>
@@ -27,183 +28,10 @@ namespace glimpse {
 
 namespace {
 
-// A 3DGS header is about 1.5 KB; anything near this is not a splat PLY header.
-constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
-// Vertex data is read and written in chunks, so a corrupt count cannot trigger a huge allocation
-// before the data actually arrives.
-constexpr size_t kChunkBytes = size_t{1} << 20;
-
 // f_rest_* counts of SH degrees 0..3: 3 * ((d + 1)^2 - 1).
 constexpr int kRestCounts[] = {0, 9, 24, 45};
 
-using Kind = ScalarKind;
-using ScalarType = ScalarFormat;
-
-std::optional<ScalarType> parse_scalar_type(const std::string& name) {
-  static const struct {
-    const char* a;
-    const char* b;
-    ScalarType type;
-  } kTypes[] = {{"char", "int8", {Kind::Int, 1}},       {"uchar", "uint8", {Kind::UInt, 1}},
-                {"short", "int16", {Kind::Int, 2}},     {"ushort", "uint16", {Kind::UInt, 2}},
-                {"int", "int32", {Kind::Int, 4}},       {"uint", "uint32", {Kind::UInt, 4}},
-                {"float", "float32", {Kind::Float, 4}}, {"double", "float64", {Kind::Float, 8}}};
-  for (const auto& t : kTypes)
-    if (name == t.a || name == t.b) return t.type;
-  return std::nullopt;
-}
-
-struct Property {
-  std::string name;
-  ScalarType type;
-  bool is_list = false;
-  ScalarType count_type;  // list properties only
-};
-
-struct Element {
-  std::string name;
-  uint64_t count = 0;
-  std::vector<Property> properties;
-
-  bool has_list() const {
-    return std::any_of(properties.begin(), properties.end(),
-                       [](const Property& p) { return p.is_list; });
-  }
-  // Bytes per row in a binary file (fixed-size rows only).
-  size_t stride() const {
-    size_t s = 0;
-    for (const Property& p : properties) s += p.type.size;
-    return s;
-  }
-};
-
-enum class Format { Ascii, BinaryLittleEndian };
-
-struct Header {
-  Format format = Format::BinaryLittleEndian;
-  std::vector<Element> elements;
-};
-
-float load_value(const char* p, const ScalarType& t) {
-  return static_cast<float>(load_scalar(p, t));
-}
-
-std::vector<std::string> split_words(const std::string& line) {
-  std::istringstream s(line);
-  std::vector<std::string> words;
-  for (std::string w; s >> w;) words.push_back(w);
-  return words;
-}
-
-// Reads one header line (without the '\n' and a trailing '\r'). Returns false at end of stream
-// with nothing read. `budget` is the number of header bytes still allowed.
-bool read_header_line(std::istream& in, std::string& line, size_t& budget,
-                      const std::string& what) {
-  line.clear();
-  bool any = false;
-  for (int c; (c = in.get()) != std::char_traits<char>::eof();) {
-    any = true;
-    GLIMPSE_CHECK(budget > 0) << what
-                              << ": malformed PLY header: no 'end_header' line in the first "
-                              << kMaxHeaderBytes << " bytes";
-    --budget;
-    if (c == '\n') break;
-    line.push_back(static_cast<char>(c));
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return any;
-}
-
-Header parse_header(std::istream& in, const std::string& what) {
-  size_t budget = kMaxHeaderBytes;
-  // The magic line: read at most a few bytes, so that a large binary file fails fast.
-  char magic[4] = {};
-  in.read(magic, 4);
-  const auto got = static_cast<size_t>(in.gcount());
-  GLIMPSE_CHECK(got > 0) << what << ": not a PLY file (it is empty)";
-  const bool magic_ok =
-      got >= 4 && std::memcmp(magic, "ply", 3) == 0 && (magic[3] == '\n' || magic[3] == '\r');
-  GLIMPSE_CHECK(magic_ok) << what << ": not a PLY file (it does not start with the line 'ply')";
-  if (magic[3] == '\r' && in.peek() == '\n') in.get();
-
-  Header header;
-  bool has_format = false;
-  std::string line;
-  for (int line_no = 2;; ++line_no) {
-    GLIMPSE_CHECK(read_header_line(in, line, budget, what))
-        << what << ": malformed PLY header: the file ends before 'end_header'";
-    const std::vector<std::string> w = split_words(line);
-    auto context = [&] {
-      return what + ": malformed PLY header, line " + std::to_string(line_no) + " \"" + line +
-             "\": ";
-    };
-    if (w.empty()) continue;
-    const std::string& key = w[0];
-    if (key == "end_header") break;
-    if (key == "comment" || key == "obj_info") continue;
-    if (key == "format") {
-      GLIMPSE_CHECK(!has_format) << context() << "a second 'format' line";
-      GLIMPSE_CHECK(w.size() == 3) << context() << "expected 'format <type> 1.0'";
-      GLIMPSE_CHECK(w[1] != "binary_big_endian")
-          << what
-          << ": unsupported PLY format binary_big_endian (big-endian splat files are not "
-             "supported; re-export as binary_little_endian)";
-      if (w[1] == "ascii") {
-        header.format = Format::Ascii;
-      } else if (w[1] == "binary_little_endian") {
-        header.format = Format::BinaryLittleEndian;
-      } else {
-        GLIMPSE_FAIL() << what << ": unsupported PLY format '" << w[1]
-                       << "' (supported: binary_little_endian, ascii)";
-      }
-      GLIMPSE_CHECK(w[2] == "1.0" || w[2] == "1")
-          << what << ": unsupported PLY version " << w[2] << " (supported: 1.0)";
-      has_format = true;
-    } else if (key == "element") {
-      GLIMPSE_CHECK(w.size() == 3) << context() << "expected 'element <name> <count>'";
-      Element e;
-      e.name = w[1];
-      const char* first = w[2].data();
-      const char* last = first + w[2].size();
-      const auto [end, ec] = std::from_chars(first, last, e.count);
-      GLIMPSE_CHECK(ec == std::errc() && end == last)
-          << context() << "the element count '" << w[2] << "' is not a non-negative integer";
-      for (const Element& other : header.elements)
-        GLIMPSE_CHECK(other.name != e.name) << context() << "a second element '" << e.name << "'";
-      header.elements.push_back(e);
-    } else if (key == "property") {
-      GLIMPSE_CHECK(!header.elements.empty()) << context() << "a property before any element";
-      Property p;
-      if (w.size() == 5 && w[1] == "list") {
-        p.is_list = true;
-        const auto count_type = parse_scalar_type(w[2]);
-        const auto item_type = parse_scalar_type(w[3]);
-        GLIMPSE_CHECK(count_type && count_type->kind != Kind::Float)
-            << context() << "bad list count type '" << w[2] << "'";
-        GLIMPSE_CHECK(item_type) << context() << "unknown property type '" << w[3] << "'";
-        p.count_type = *count_type;
-        p.type = *item_type;
-        p.name = w[4];
-      } else {
-        GLIMPSE_CHECK(w.size() == 3) << context() << "expected 'property <type> <name>'";
-        const auto type = parse_scalar_type(w[1]);
-        GLIMPSE_CHECK(type) << context() << "unknown property type '" << w[1]
-                            << "' (supported: char uchar short ushort int uint float double)";
-        p.type = *type;
-        p.name = w[2];
-      }
-      Element& e = header.elements.back();
-      for (const Property& other : e.properties)
-        GLIMPSE_CHECK(other.name != p.name)
-            << context() << "element '" << e.name << "' has property '" << p.name << "' twice";
-      e.properties.push_back(p);
-    } else {
-      GLIMPSE_FAIL() << context() << "unknown keyword '" << key << "'";
-    }
-  }
-  GLIMPSE_CHECK(has_format) << what << ": malformed PLY header: no 'format' line";
-  return header;
-}
+using namespace ply;  // NOLINT: the shared PLY header parser (io/ply.h)
 
 // Where each value of the canonical vertex row comes from. The canonical row is
 // x y z f_dc_0..2 f_rest_0..M-1 opacity scale_0..2 rot_0..3 (M = 3 (K - 1)).
@@ -263,39 +91,6 @@ void store_vertex(const float* row, int rest_count, size_t i, Gaussians& g) {
   for (int a = 0; a < 4; ++a) g.quats[4 * i + a] = tail[4 + a];
 }
 
-// Bytes left in a seekable stream, or nullopt when the stream cannot tell.
-std::optional<uint64_t> remaining_bytes(std::istream& in) {
-  const std::streampos here = in.tellg();
-  if (here == std::streampos(-1)) return std::nullopt;
-  in.seekg(0, std::ios::end);
-  const std::streampos end = in.tellg();
-  in.seekg(here);
-  if (end == std::streampos(-1) || !in || end < here) {
-    in.clear();
-    in.seekg(here);
-    return std::nullopt;
-  }
-  return static_cast<uint64_t>(end - here);
-}
-
-void skip_binary_element(std::istream& in, const Element& e, const std::string& what) {
-  GLIMPSE_CHECK(!e.has_list()) << what << ": element '" << e.name
-                               << "' before 'vertex' has list properties; such binary files are "
-                                  "not supported (put the vertex element first)";
-  const size_t stride = e.stride();
-  GLIMPSE_CHECK(stride == 0 || e.count <= std::numeric_limits<uint64_t>::max() / stride)
-      << what << ": element '" << e.name << "' count " << e.count << " is absurd";
-  const uint64_t bytes = e.count * stride;
-  std::vector<char> buffer(std::min<uint64_t>(bytes, kChunkBytes));
-  for (uint64_t done = 0; done < bytes;) {
-    const auto want = static_cast<std::streamsize>(std::min<uint64_t>(bytes - done, kChunkBytes));
-    in.read(buffer.data(), want);
-    done += static_cast<uint64_t>(in.gcount());
-    GLIMPSE_CHECK(in.gcount() == want) << what << ": truncated data: element '" << e.name
-                                       << "' needs " << bytes << " bytes, got " << done;
-  }
-}
-
 void read_binary_vertices(std::istream& in, const Element& vertex, const VertexLayout& layout,
                           const std::string& what, Gaussians& g) {
   const size_t stride = vertex.stride();
@@ -338,18 +133,6 @@ void read_binary_vertices(std::istream& in, const Element& vertex, const VertexL
     }
     base += m;
   }
-}
-
-enum class AsciiValue { Ok, End, NotNumber };
-
-// Reads one whitespace-separated ASCII value into `value` (the raw text stays in `token`).
-AsciiValue read_ascii_value(std::istream& in, double& value, std::string& token) {
-  token.clear();
-  if (!(in >> token)) return AsciiValue::End;
-  const char* begin = token.c_str();
-  char* end = nullptr;
-  value = std::strtod(begin, &end);
-  return end != begin && *end == '\0' ? AsciiValue::Ok : AsciiValue::NotNumber;
 }
 
 void read_ascii_vertices(std::istream& in, const Element& vertex, const VertexLayout& layout,

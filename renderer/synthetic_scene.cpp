@@ -37,7 +37,6 @@ constexpr double kMinRadiusPx = 0.5, kMaxRadiusPx = 30.0;
 constexpr double kAxisLogStddev = 0.35;  // per-axis anisotropy around the geometric mean
 constexpr double kOpacityLogitStddev = 2.0;
 constexpr double kHigherShStddev = 0.03;  // view-dependent colour: small, as after training
-constexpr double kShC0 = 0.28209479177387814;
 
 }  // namespace
 

@@ -10,6 +10,8 @@ namespace glimpse {
 
 inline constexpr int kMaxShDegree = 3;
 inline constexpr int kMaxShCoeffs = 16;
+// Y_0^0: a DC-only colour is kShC0 * dc + 0.5, so an RGB colour c has dc = (c - 0.5) / kShC0.
+inline constexpr double kShC0 = 0.28209479177387814;
 GLIMPSE_INLINE constexpr int sh_coeffs_for_degree(int degree) {
   return (degree + 1) * (degree + 1);
 }

@@ -1,0 +1,86 @@
+// The PLY header parser and row readers shared by the splat PLY (io/splat_ply.h) and point-cloud
+// PLY (io/point_cloud_ply.h) readers. PLY format: http://paulbourke.net/dataformats/ply/
+// Internal to io/: other modules read PLY files through those two headers.
+#pragma once
+
+#include "io/binary_scalar.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace glimpse::ply {
+
+// A 3DGS header is about 1.5 KB; anything near this is not a PLY header we read.
+constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
+// Data is read and written in chunks, so a corrupt count cannot trigger a huge allocation
+// before the data actually arrives.
+constexpr size_t kChunkBytes = size_t{1} << 20;
+
+using Kind = ScalarKind;
+using ScalarType = ScalarFormat;
+
+// "uchar"/"uint8", "float"/"float32", ... (nullopt for an unknown name).
+std::optional<ScalarType> parse_scalar_type(const std::string& name);
+
+struct Property {
+  std::string name;
+  ScalarType type;
+  bool is_list = false;
+  ScalarType count_type;  // list properties only
+};
+
+struct Element {
+  std::string name;
+  uint64_t count = 0;
+  std::vector<Property> properties;
+
+  bool has_list() const {
+    return std::any_of(properties.begin(), properties.end(),
+                       [](const Property& p) { return p.is_list; });
+  }
+  // Bytes per row in a binary file (fixed-size rows only).
+  size_t stride() const {
+    size_t s = 0;
+    for (const Property& p : properties) s += p.type.size;
+    return s;
+  }
+};
+
+enum class Format { Ascii, BinaryLittleEndian };
+
+struct Header {
+  Format format = Format::BinaryLittleEndian;
+  std::vector<Element> elements;
+};
+
+float load_value(const char* p, const ScalarType& t);
+
+// Reads the header up to and including 'end_header'. Throws glimpse::Error naming `what` for a
+// file that is not PLY, a malformed or unsupported header (big-endian, unknown types).
+Header parse_header(std::istream& in, const std::string& what);
+
+// Bytes left in a seekable stream, or nullopt when the stream cannot tell.
+std::optional<uint64_t> remaining_bytes(std::istream& in);
+
+// Skips the rows of a binary element with fixed-size rows (throws for list properties or
+// truncated data).
+void skip_binary_element(std::istream& in, const Element& e, const std::string& what);
+
+enum class AsciiValue { Ok, End, NotNumber };
+// Reads one whitespace-separated ASCII value into `value` (the raw text stays in `token`).
+AsciiValue read_ascii_value(std::istream& in, double& value, std::string& token);
+
+// Reads the 'vertex' element of a parsed file (the stream positioned after the header) and
+// returns, for each name in `wanted` that the element has, its values as floats (absent names are
+// absent from the map). Elements before 'vertex' are skipped. Throws glimpse::Error naming
+// `what` when there is no vertex element, a wanted property is a list, or the data is truncated.
+std::map<std::string, std::vector<float>> read_vertex_columns(
+    std::istream& in, const Header& header, const std::vector<std::string>& wanted,
+    const std::string& what);
+
+}  // namespace glimpse::ply
