@@ -79,6 +79,8 @@ void TrainerOptions::check() const {
   GLIMPSE_CHECK(iterations > 0) << "iterations must be > 0, got " << iterations;
   GLIMPSE_CHECK(dssim_lambda >= 0 && dssim_lambda <= 1)
       << "dssim_lambda must be in [0, 1], got " << dssim_lambda;
+  GLIMPSE_CHECK(std::isfinite(scene_extent) && scene_extent >= 0.f)
+      << "scene_extent must be finite and >= 0 (0: from the cameras), got " << scene_extent;
   lr.check();
   adam.check();
   adc.check();
@@ -99,6 +101,22 @@ float scene_extent_of(const std::vector<View>& views) {
   double radius = 0;
   for (const View& v : views) radius = std::max(radius, norm(v.camera.center() - mean));
   return radius > 0 ? static_cast<float>(1.1 * radius) : 1.f;
+}
+
+float scene_depth_of(const std::vector<View>& views, const Gaussians& gaussians) {
+  std::vector<float> depths;
+  const size_t n = gaussians.size();
+  // At most ~200k samples: a deterministic stride over the Gaussians.
+  const size_t stride = std::max<size_t>(1, n * views.size() / 200000);
+  for (const View& v : views)
+    for (size_t i = 0; i < n; i += stride) {
+      const float* m = &gaussians.means[3 * i];
+      const Vec3<double> p = v.camera.cam_from_world({m[0], m[1], m[2]});
+      if (p.z > 0 && std::isfinite(p.z)) depths.push_back(static_cast<float>(p.z));
+    }
+  if (depths.empty()) return 0.f;
+  std::nth_element(depths.begin(), depths.begin() + depths.size() / 2, depths.end());
+  return depths[depths.size() / 2];
 }
 
 double psnr_of(const Image<float>& a, const Image<float>& b) {
@@ -141,7 +159,7 @@ Trainer::Trainer(std::vector<View> views, Gaussians init, const TrainerOptions& 
       std::copy_n(&gaussians_.sh[i * 3 * k_old], 3 * k, &g.sh[i * 3 * k_new]);
     gaussians_ = std::move(g);
   }
-  extent_ = scene_extent_of(views_);
+  extent_ = options_.scene_extent > 0.f ? options_.scene_extent : scene_extent_of(views_);
   if (options_.strategy == DensifyStrategy::AdaptiveDensityControl)
     adc_ = std::make_unique<AdaptiveDensityControl>(options_.adc, extent_);
   if (options_.strategy == DensifyStrategy::Mcmc)

@@ -48,6 +48,11 @@ struct TrainerOptions {
   RenderOptions render;  // extent mode, anti-aliasing, near/far (sh_degree, background
                          // are set per step)
   uint64_t seed = 0;     // view order, split sampling, noise
+  // The scene's scale, which the position learning rate and the densification thresholds are
+  // relative to; 0 takes the training cameras' spread (scene_extent_of, the reference 3DGS
+  // choice). Set by the caller (e.g. from the initial geometry's depth, scene_depth_of), not
+  // saved with the options.
+  float scene_extent = 0.f;
   void check() const;
 };
 
@@ -130,6 +135,12 @@ class Trainer {
 // Radius of the camera centres around their mean, times 1.1 (3DGS getNerfppNorm); 1 for a
 // single camera.
 float scene_extent_of(const std::vector<View>& views);
+
+// The median camera depth of the Gaussians' means over the views in which they lie in front of
+// the camera: a scale that follows the scene rather than the camera rig (a forward-facing
+// capture's cameras span a small fraction of its depth, a ring around an object about its
+// distance). 0 when no mean lies in front of any view.
+float scene_depth_of(const std::vector<View>& views, const Gaussians& gaussians);
 
 double psnr_of(const Image<float>& a, const Image<float>& b);
 

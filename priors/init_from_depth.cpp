@@ -9,9 +9,6 @@
 #include <string>
 
 namespace glimpse {
-namespace {
-constexpr double kShC0 = 0.28209479177387814;  // Y_0^0: colour = C0 * dc + 0.5
-}  // namespace
 
 void DepthInitOptions::check() const {
   GLIMPSE_CHECK(stride >= 1) << "depth init: stride must be >= 1, got " << stride;
