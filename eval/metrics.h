@@ -1,14 +1,11 @@
 // Image metrics of the sparse-view benchmarks (RegNeRF, FreeNeRF, DNGaussian, FSGS, CoR-GS eval
 // code): PSNR and DTU's masked PSNR, both SSIM implementations in circulation (3DGS and
-// scikit-image), white compositing for DTU's masked SSIM/LPIPS, RegNeRF's average error, LPIPS-VGG.
+// scikit-image), white compositing for DTU's masked SSIM/LPIPS, RegNeRF's average error. LPIPS
+// itself: eval/lpips.h.
 #pragma once
 
 #include "core/image.h"
 #include "core/math.h"
-
-#include <memory>
-#include <optional>
-#include <string>
 
 namespace glimpse {
 
@@ -77,82 +74,5 @@ Image<float> composite_background(const Image<float>& img, const Image<float>& m
 // rounding. PSNR = +inf or LPIPS = 0 give 0. Throws glimpse::Error when an input is NaN or LPIPS
 // is negative (an unavailable LPIPS has no average error).
 double average_error(double psnr, double ssim, double lpips);
-
-// [SECTION] LPIPS --------------------------------------------------------------------------------
-
-// What the network receives for images in [0, 1].
-enum class LpipsInputScaling {
-  // The values unchanged. LPIPS expects [-1, 1], but DNGaussian, FSGS, CoR-GS (lpipsPyTorch) and
-  // FreeNeRF/SparseNeRF (lpips.LPIPS without normalize) all pass [0, 1] images: this reproduces
-  // the published numbers (sparse_view_methods.md section 2.3).
-  PublishedZeroOne,
-  // 2 x - 1: the range LPIPS was trained on (lpips normalize=True). Not comparable to papers.
-  MinusOneToOne,
-};
-
-struct LpipsOptions {
-  LpipsInputScaling input_scaling = LpipsInputScaling::PublishedZeroOne;
-
-  // Throws glimpse::Error on an enum value outside the list.
-  void check() const;
-};
-
-// LPIPS (Zhang et al. 2018, "The Unreasonable Effectiveness of Deep Features as a Perceptual
-// Metric", v0.1) with the VGG-16 backbone, run through OpenCV DNN from ONNX.
-//
-// Expected model file: the WHOLE LPIPS-VGG network (scaling layer, VGG-16 relu1_2..relu5_3, unit
-// normalisation over channels, the five v0.1 linear heads, spatial average, sum) in ONNX with
-//   inputs  "in0", "in1": float32 [1, 3, H, W] (NCHW, RGB), in LPIPS's [-1, 1] convention;
-//   output  one value (shape [1, 1, 1, 1] or [1]): the distance.
-// eval/export_lpips_onnx.py produces it from the `lpips` Python package (torchvision's VGG-16
-// ImageNet weights + lpips' weights/v0.1/vgg.pth) on a machine that has them, written with ops
-// OpenCV 4.6 evaluates correctly: a plain torch export of lpips.LPIPS is NOT usable with OpenCV
-// 4.6 (its ReduceSum over channels fails to import, its ReduceMean over H, W returns NaN, and a
-// Div by a constant shared by the two inputs' scaling layers silently gives wrong values). The
-// script also writes "<model>.reference.json": PyTorch's distance on a fixed probe pair, which
-// load() compares with OpenCV's (see verified()). The heads alone (e.g. lpips_v0.1_lin/*.pth)
-// are not enough: without the VGG backbone LPIPS cannot be computed, and Glimpse never estimates
-// it; load() then reports it unavailable.
-class Lpips {
- public:
-  // Reference-value file next to a model: model_path + ".reference.json", holding
-  //   {"probe": "glimpse-lpips-probe-v1", "width": W, "height": H, "distance": d}
-  // with d the exporter's distance for the probe pair fed to the network as is (no scaling):
-  //   in0[c][y][x] = 0.5 + 0.45 sin(0.31 x + 0.17 y + 1.3 c)
-  //   in1[c][y][x] = 0.5 + 0.45 sin(0.29 x + 0.19 y + 1.3 c + 0.5)      (computed in double).
-  static std::string reference_path(const std::string& model_path);
-
-  // Loads and checks the model: reads it with cv::dnn::readNetFromONNX, runs it on a random
-  // 64x64 pair and on an identical pair (must give a finite value >= 0, and ~0 for the identical
-  // pair), and, when the reference file exists, on its probe pair (must match its distance to
-  // 1e-3; a malformed reference file is an error too). Returns std::nullopt when LPIPS is
-  // unavailable and, if why_unavailable is given, stores the reason: the file does not exist / is
-  // a folder / is not an ONNX network OpenCV can read / does not follow the contract above / does
-  // not reproduce the reference value. Throws only on invalid options.
-  static std::optional<Lpips> load(const std::string& model_path,
-                                   std::string* why_unavailable = nullptr,
-                                   const LpipsOptions& options = {});
-
-  Lpips(Lpips&&) noexcept;
-  Lpips& operator=(Lpips&&) noexcept;
-  ~Lpips();
-
-  // LPIPS distance between two RGB images in [0, 1] of the same shape (scaled per the options).
-  // Throws glimpse::Error on a shape mismatch, a non-RGB image, or when the network fails on this
-  // size. Not thread-safe (one forward pass at a time per Lpips object).
-  double distance(const Image<float>& a, const Image<float>& b);
-
-  const std::string& model_path() const;
-  const LpipsOptions& options() const;
-  // True when load() found the reference file and OpenCV reproduced its distance; false when
-  // there was none (the network passed the contract checks but is not proven to be LPIPS:
-  // reports should say so).
-  bool verified() const;
-
- private:
-  struct Impl;
-  explicit Lpips(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace glimpse

@@ -16,6 +16,9 @@ packages=(
   libspdlog-dev
   libgtest-dev
   libbenchmark-dev
+  # The COLMAP program (run as a child process, not linked): SfM on unposed photographs and the
+  # COLMAP initialiser; its tests (ctest -L colmap) need it.
+  colmap
 )
 
 missing=()

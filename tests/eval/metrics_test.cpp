@@ -1,6 +1,6 @@
 // eval metrics: PSNR and masked PSNR hand-worked, SSIM_sk / SSIM_gs against scikit-image and a
-// numpy 3DGS SSIM (tests/data/eval/make_ssim_fixture.py), compositing, average error, and the
-// LPIPS loader on missing/invalid files and on tiny ONNX networks (make_lpips_test_net.py).
+// numpy 3DGS SSIM (tests/data/eval/make_ssim_fixture.py), compositing and the average error.
+// LPIPS: tests/eval/lpips_test.cpp.
 #include "eval/metrics.h"
 
 #include "io/image_io.h"
@@ -20,7 +20,6 @@ namespace glimpse {
 namespace {
 
 using testing::source_dir;
-using testing::TempDir;
 
 std::filesystem::path fixture_dir() { return source_dir() / "tests" / "data" / "eval"; }
 
@@ -194,167 +193,6 @@ TEST(AverageError, HandWorkedGeometricMean) {
   EXPECT_EQ(average_error(20.0, 1.0 + 1e-9, 0.1), 0.0);  // 1 - SSIM clamped at 0
   EXPECT_ERROR_CONTAINS(average_error(20.0, 0.8, std::nan("")), "NaN");
   EXPECT_ERROR_CONTAINS(average_error(20.0, 0.8, -0.1), "LPIPS must be >= 0");
-}
-
-// [SECTION] LPIPS --------------------------------------------------------------------------------
-
-TEST(Lpips, MissingFileIsReportedUnavailable) {
-  std::string reason;
-  EXPECT_FALSE(Lpips::load("/nonexistent/lpips_vgg.onnx", &reason).has_value());
-  EXPECT_NE(reason.find("LPIPS unavailable"), std::string::npos) << reason;
-  EXPECT_NE(reason.find("does not exist"), std::string::npos) << reason;
-  EXPECT_NE(reason.find("/nonexistent/lpips_vgg.onnx"), std::string::npos) << reason;
-  EXPECT_FALSE(Lpips::load("", &reason).has_value());
-  EXPECT_NE(reason.find("no model file"), std::string::npos) << reason;
-  EXPECT_FALSE(Lpips::load("/nonexistent/x.onnx").has_value());  // reason optional
-}
-
-TEST(Lpips, FolderIsReportedUnavailable) {
-  TempDir dir;
-  std::string reason;
-  EXPECT_FALSE(Lpips::load(dir.path().string(), &reason).has_value());
-  EXPECT_NE(reason.find("folder"), std::string::npos) << reason;
-  EXPECT_NE(reason.find("VGG-16 backbone"), std::string::npos) << reason;
-}
-
-TEST(Lpips, FileThatIsNotANetworkIsReportedUnavailable) {
-  TempDir dir;
-  const std::string path = dir.file("not_a_net.onnx");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << "this is not a protobuf model\n";
-  }
-  std::string reason;
-  EXPECT_FALSE(Lpips::load(path, &reason).has_value());
-  EXPECT_NE(reason.find("not an ONNX network OpenCV DNN can read"), std::string::npos) << reason;
-}
-
-TEST(Lpips, PytorchCheckpointIsReportedUnavailable) {
-  TempDir dir;
-  const std::string path = dir.file("vgg.pth");
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << "PK\x03\x04 torch zip";
-  }
-  std::string reason;
-  EXPECT_FALSE(Lpips::load(path, &reason).has_value());
-  EXPECT_NE(reason.find("PyTorch checkpoint, not an ONNX network"), std::string::npos) << reason;
-  EXPECT_NE(reason.find("only the linear heads"), std::string::npos) << reason;
-}
-
-TEST(Lpips, NetworksBreakingTheContractAreReportedUnavailable) {
-  std::string reason;
-  EXPECT_FALSE(Lpips::load((fixture_dir() / "wrong_inputs.onnx").string(), &reason).has_value());
-  EXPECT_NE(reason.find("does not run as LPIPS"), std::string::npos) << reason;
-  EXPECT_FALSE(
-      Lpips::load((fixture_dir() / "sum_not_distance.onnx").string(), &reason).has_value());
-  EXPECT_NE(reason.find("not a distance network"), std::string::npos) << reason;
-}
-
-TEST(Lpips, RunsAnOnnxNetworkThroughOpenCvDnn) {
-  // mse_distance.onnx computes mean((in0 - in1)^2): the loader, the NCHW blobs, both named inputs
-  // and the output read-back are exercised with a known answer.
-  const std::string path = (fixture_dir() / "mse_distance.onnx").string();
-  ASSERT_TRUE(std::filesystem::exists(path)) << "missing fixture " << path;
-  std::string reason = "stale";
-  std::optional<Lpips> lpips = Lpips::load(path, &reason);
-  ASSERT_TRUE(lpips.has_value()) << reason;
-  EXPECT_TRUE(reason.empty());
-  EXPECT_EQ(lpips->model_path(), path);
-  EXPECT_EQ(lpips->options().input_scaling, LpipsInputScaling::PublishedZeroOne);
-
-  const Image<float> a = random_image(33, 21, 3, 8), b = random_image(33, 21, 3, 9);
-  double mse = 0;
-  for (size_t i = 0; i < a.size(); ++i) mse += std::pow(double(a.data()[i]) - b.data()[i], 2);
-  mse /= static_cast<double>(a.size());
-  EXPECT_NEAR(lpips->distance(a, b), mse, 1e-6);
-  EXPECT_NEAR(lpips->distance(a, a), 0.0, 1e-9);
-
-  // [-1, 1] scaling doubles every difference: 4x the MSE.
-  std::optional<Lpips> scaled = Lpips::load(path, nullptr, {LpipsInputScaling::MinusOneToOne});
-  ASSERT_TRUE(scaled.has_value());
-  EXPECT_NEAR(scaled->distance(a, b), 4.0 * mse, 4e-6);
-
-  EXPECT_FALSE(lpips->verified());  // no reference file next to it
-
-  // Moves keep the network.
-  Lpips moved = std::move(*lpips);
-  EXPECT_NEAR(moved.distance(a, b), mse, 1e-6);
-
-  EXPECT_ERROR_CONTAINS(moved.distance(a, Image<float>(33, 20, 3)), "differ in size");
-  EXPECT_ERROR_CONTAINS(moved.distance(Image<float>(33, 21, 1), Image<float>(33, 21, 1)), "RGB");
-}
-
-// mean((a - b)^2) over the reference probe pair of Lpips::reference_path, in double from the
-// float32 values the network sees.
-double mse_on_reference_probe(int width, int height) {
-  double sum = 0;
-  for (int c = 0; c < 3; ++c)
-    for (int y = 0; y < height; ++y)
-      for (int x = 0; x < width; ++x) {
-        const double a = static_cast<float>(0.5 + 0.45 * std::sin(0.31 * x + 0.17 * y + 1.3 * c));
-        const double b =
-            static_cast<float>(0.5 + 0.45 * std::sin(0.29 * x + 0.19 * y + 1.3 * c + 0.5));
-        sum += (a - b) * (a - b);
-      }
-  return sum / (3.0 * width * height);
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-}
-
-TEST(Lpips, ReferenceFileVerifiesTheNetwork) {
-  TempDir dir;
-  const std::string model = dir.file("mse.onnx");
-  std::filesystem::copy_file(fixture_dir() / "mse_distance.onnx", model);
-  EXPECT_EQ(Lpips::reference_path(model), model + ".reference.json");
-  const double expected = mse_on_reference_probe(64, 48);
-  ASSERT_GT(expected, 0.01);
-
-  write_text(Lpips::reference_path(model), nlohmann::json{{"probe", "glimpse-lpips-probe-v1"},
-                                                          {"width", 64},
-                                                          {"height", 48},
-                                                          {"distance", expected}}
-                                               .dump());
-  std::string reason;
-  std::optional<Lpips> ok = Lpips::load(model, &reason);
-  ASSERT_TRUE(ok.has_value()) << reason;
-  EXPECT_TRUE(ok->verified());
-
-  // A value the network does not reproduce: unavailable, naming both values.
-  write_text(Lpips::reference_path(model), nlohmann::json{{"probe", "glimpse-lpips-probe-v1"},
-                                                          {"width", 64},
-                                                          {"height", 48},
-                                                          {"distance", expected + 0.01}}
-                                               .dump());
-  EXPECT_FALSE(Lpips::load(model, &reason).has_value());
-  EXPECT_NE(reason.find("on the reference probe pair, the exporter"), std::string::npos) << reason;
-
-  // A malformed reference file is not ignored.
-  write_text(Lpips::reference_path(model), "{\"distance\": ");
-  EXPECT_FALSE(Lpips::load(model, &reason).has_value());
-  EXPECT_NE(reason.find("not valid JSON"), std::string::npos) << reason;
-  write_text(Lpips::reference_path(model), R"({"probe": "other", "distance": 0.1})");
-  EXPECT_FALSE(Lpips::load(model, &reason).has_value());
-  EXPECT_NE(reason.find("must hold"), std::string::npos) << reason;
-}
-
-TEST(Lpips, ReferenceFileCatchesOpenCvMisevaluatingSharedDivConstants) {
-  // shared_div.onnx divides both inputs by ONE shared constant, which OpenCV 4.6 evaluates
-  // wrongly (as in a plain torch export of lpips.LPIPS). Whatever the OpenCV version, a loaded
-  // network must reproduce the reference value; otherwise it is reported unavailable.
-  const std::string model = (fixture_dir() / "shared_div.onnx").string();
-  ASSERT_TRUE(std::filesystem::exists(Lpips::reference_path(model)));
-  std::string reason;
-  std::optional<Lpips> lpips = Lpips::load(model, &reason);
-  if (lpips.has_value()) {
-    EXPECT_TRUE(lpips->verified());
-  } else {
-    EXPECT_NE(reason.find("on the reference probe pair"), std::string::npos) << reason;
-    EXPECT_NE(reason.find("re-export"), std::string::npos) << reason;
-  }
 }
 
 }  // namespace
