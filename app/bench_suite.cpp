@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "eval/lpips.h"
 #include "eval/metrics.h"
 #include "eval/published.h"
 #include "io/atomic_file.h"
@@ -141,6 +142,10 @@ SuiteRun run_from_report(const nlohmann::json& j, const fs::path& dir, int seed)
     run.train_seconds = j.at("train_seconds").get<double>();
     run.wall_seconds = j.at("wall_seconds").get<double>();
     run.its_per_second = number_or_nan(j, "iterations_per_second");
+    if (const auto init = j.find("init"); init != j.end() && init->is_object()) {
+      run.init_method = init->value("method", "");
+      run.init_seconds = init->value("seconds", 0.0);
+    }
     const nlohmann::json& mean = j.at("test").at("mean");
     run.test = {number_or_nan(mean, "psnr"), number_or_nan(mean, "ssim"),
                 number_or_nan(mean, "ssim_sk"), number_or_nan(mean, "lpips"),
@@ -347,6 +352,25 @@ std::vector<SuiteScene> find_bench_scenes(const BenchSuiteOptions& o) {
 
 // [SECTION] the suite ----------------------------------------------------------------------------
 
+namespace {
+
+// The suite's LPIPS status, with the weights found and read once up front: a missing or corrupt
+// weights file stops the suite here, not in every run; each run's own status replaces this one.
+// Not inlined: inlined, it makes GCC 12 report a false -Wrestrict in run_bench_suite's string +.
+[[gnu::noinline]] std::string lpips_status_up_front(const BenchSuiteOptions& options) {
+  LpipsOptions lpips_options;
+  lpips_options.threads = options.train.threads;
+  std::string status;
+  if (find_and_load_lpips(options.train.lpips_model, lpips_options, status)) {
+    GLIMPSE_LOG(Info) << "bench: " << status;
+  } else if (options.train.lpips_model != kLpipsModelNone) {
+    GLIMPSE_LOG(Warning) << "bench: LPIPS " << status;
+  }
+  return status;
+}
+
+}  // namespace
+
 BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
   const Timer wall;
   options.check();
@@ -375,9 +399,7 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
     GLIMPSE_LOG(Warning) << "bench: some scenes are not among the protocol's scenes: their "
                             "figures are not comparable with published ones";
   }
-  result.lpips = options.train.lpips_model.empty()
-                     ? "unavailable: no LPIPS model given (--lpips-model)"
-                     : "see each run's metrics.json";
+  result.lpips = lpips_status_up_front(options);
 
   result.protocol = suite_protocol_text(options.suite, options.views);
   const int total_runs = static_cast<int>(result.scenes.size()) * options.seeds;
@@ -405,6 +427,8 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
       config.protocol = options.suite == Suite::Llff ? EvalProtocol::Llff : EvalProtocol::Dtu;
       config.views = options.views;
       config.trainer.seed = static_cast<uint64_t>(seed);
+      // MVS results depend on the views, not the seed: every run of the suite shares them.
+      if (config.cache_dir.empty()) config.cache_dir = (out / "cache").string();
       if (options.suite == Suite::Llff) config.factor = kLlffFactor;
       try {
         if (std::optional<SuiteRun> finished = finished_run(dir, config, seed)) {

@@ -42,6 +42,8 @@ struct SuiteRun {
   int iterations = 0;
   int num_gaussians = 0;
   double train_seconds = 0, wall_seconds = 0, its_per_second = 0;
+  std::string init_method;  // the initialiser the run used ("" in reports from before it existed)
+  double init_seconds = 0;  // its initialisation stage (MVS, COLMAP, hull ...), 0 when unknown
   SuiteMetrics test;
   nlohmann::json test_views;  // metrics.json "test"."views" (per-view figures)
   std::string protocol;       // the split as run (describe_protocol: ids of this scene)

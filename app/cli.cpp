@@ -2,10 +2,13 @@
 // check() is the single place where values are validated.
 #include "app/cli.h"
 
+#include "app/bench_ablation.h"
 #include "app/bench_render.h"
 #include "app/bench_suite.h"
 #include "app/bench_train.h"
 #include "app/info.h"
+#include "app/metrics_command.h"
+#include "app/mvs_command.h"
 #include "app/render_pipeline.h"
 #include "app/train_command.h"
 #include "app/train_config.h"
@@ -96,6 +99,7 @@ int run_cli(int argc, const char* const* argv) {
   const TrainConfig train_defaults;  // shown in --help
   TrainConfig train_flags;
   std::string train_config_path, train_device, train_strategy, train_init, train_protocol;
+  std::string train_scene_scale;
   bool train_resume = false, train_dump_config = false;
   CLI::App* train_cmd = app.add_subcommand(
       "train",
@@ -122,9 +126,25 @@ int run_cli(int argc, const char* const* argv) {
       ->default_str(std::to_string(train_defaults.trainer.seed));
   train_cmd
       ->add_option("--init", train_init,
-                   "Initial Gaussians: depth (back-projected training views) or random")
-      ->check(CLI::IsMember({"depth", "random"}))
+                   "Initial Gaussians: auto (the best that works here), mvs (multi-view stereo), "
+                   "colmap (COLMAP triangulation), hull (visual hull of the masks), depth "
+                   "(training views back-projected at the mean depth), random, or points (a PLY)")
+      ->check(CLI::IsMember({"auto", "mvs", "colmap", "hull", "depth", "random", "points"}))
       ->default_str(init_method_name(train_defaults.init));
+  train_cmd
+      ->add_option("--scene-scale", train_scene_scale,
+                   "What the position learning rate is relative to: depth (median depth of the "
+                   "initial Gaussians) or cameras (the camera spread, as the reference 3DGS)")
+      ->check(CLI::IsMember({"depth", "cameras"}))
+      ->default_str(scene_scale_name(train_defaults.scene_scale));
+  train_cmd->add_option("--cache-dir", train_flags.cache_dir,
+                        "Cache for multi-view stereo results, shared by runs on the same views "
+                        "(default: the output folder)");
+  train_cmd->add_option("--init-points", train_flags.init_points,
+                        "Point-cloud PLY for --init points (x y z, colours optional)");
+  train_cmd->add_option("--colmap", train_flags.colmap_path,
+                        "The COLMAP program for --init colmap and folders of unposed photographs "
+                        "(default: colmap on PATH)");
   train_cmd
       ->add_option("--init-stride", train_flags.init_stride,
                    "Depth init: one Gaussian per stride x stride pixel block")
@@ -137,7 +157,8 @@ int run_cli(int argc, const char* const* argv) {
       ->default_str(std::to_string(train_defaults.downscale));
   train_cmd
       ->add_option("--format", train_flags.format,
-                   "Dataset layout: auto (detected), llff, colmap, dtu or transforms")
+                   "Dataset layout: auto (detected), llff, colmap, dtu, transforms or images "
+                   "(a folder of unposed photographs: COLMAP structure from motion)")
       ->default_str(train_defaults.format);
   train_cmd
       ->add_option("--protocol", train_protocol,
@@ -153,8 +174,9 @@ int run_cli(int argc, const char* const* argv) {
   train_cmd->add_option("--views", train_flags.views, "Protocol training views: 3, 6 or 9")
       ->default_str(std::to_string(train_defaults.views));
   train_cmd->add_option("--lpips-model", train_flags.lpips_model,
-                        "LPIPS-VGG ONNX network for the test metrics (eval/export_lpips_onnx.py); "
-                        "without it LPIPS is reported unavailable");
+                        "LPIPS-VGG weights (lpips_vgg.npz or a folder holding it; default: "
+                        "$GLIMPSE_LPIPS_DIR, then the user cache that tools/get_lpips_weights.sh "
+                        "fills; none: off); without weights LPIPS is reported unavailable");
   train_cmd->add_option("--sh-degree", train_flags.trainer.sh_degree, "Final SH degree (0-3)")
       ->default_str(std::to_string(train_defaults.trainer.sh_degree));
   train_cmd->add_flag("--resume", train_resume,
@@ -232,8 +254,27 @@ int run_cli(int argc, const char* const* argv) {
       ->capture_default_str();
   suite_cmd->add_option("--config", suite_config_path,
                         "Train configuration JSON for every run (flags override it)");
+  std::string suite_variants_path;
+  std::vector<std::string> suite_inits;
+  suite_cmd->add_option("--variants", suite_variants_path,
+                        "Ablation: a JSON array of {\"name\", \"config\"} variants, each run as "
+                        "a whole suite in <out>/<name>/ with one table across them "
+                        "(ablation.md)");
+  suite_cmd
+      ->add_option("--inits", suite_inits,
+                   "Ablation over initialisers: one variant per name (e.g. "
+                   "mvs,colmap,hull,depth,random), as --variants")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"auto", "mvs", "colmap", "hull", "depth", "random"}))
+      ->excludes("--variants");
   suite_cmd->add_option("--lpips-model", suite.train.lpips_model,
-                        "LPIPS-VGG ONNX network; without it LPIPS is reported unavailable");
+                        "LPIPS-VGG weights (as for train: .npz, folder, or none); default "
+                        "$GLIMPSE_LPIPS_DIR, then the user cache");
+
+  // mvs: multi-view stereo (flags bound in app/mvs_command.cpp)
+  const MvsCli mvs_cli = add_mvs_subcommand(app);
+  // metrics: image metrics between two images or folders (flags in app/metrics_command.cpp)
+  const MetricsCli metrics_cli = add_metrics_subcommand(app);
 
   // info
   CLI::App* info_cmd =
@@ -278,6 +319,10 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--holdout")) flags["holdout"] = train_flags.holdout;
     if (given("--lpips-model")) flags["lpips_model"] = train_flags.lpips_model;
     if (given("--init-stride")) flags["init_stride"] = train_flags.init_stride;
+    if (given("--init-points")) flags["init_points"] = train_flags.init_points;
+    if (given("--scene-scale")) flags["scene_scale"] = train_scene_scale;
+    if (given("--cache-dir")) flags["cache_dir"] = train_flags.cache_dir;
+    if (given("--colmap")) flags["colmap_path"] = train_flags.colmap_path;
     if (given("--save-every")) flags["save_every"] = train_flags.save_every;
     if (given("--checkpoint-every")) flags["checkpoint_every"] = train_flags.checkpoint_every;
     if (given("--test-every")) flags["test_every"] = train_flags.test_every;
@@ -341,6 +386,19 @@ int run_cli(int argc, const char* const* argv) {
       options.train.update_from_json(device, "command line");
     }
     options.suite = suite_from_name(suite_name_flag);
+    if (!suite_variants_path.empty() || !suite_inits.empty()) {
+      const std::vector<BenchVariant> variants =
+          suite_variants_path.empty() ? init_variants(suite_inits, options.train)
+                                      : load_bench_variants(suite_variants_path, options.train);
+      const BenchAblationResult result = run_bench_ablation(options, variants);
+      std::cout << result.to_markdown(options) << "\noutputs in " << options.output_dir
+                << ": ablation.md ablation.csv ablation.json, one suite folder per variant\n";
+      if (result.num_failed > 0) {
+        std::cerr << "glimpse bench: " << result.num_failed << " run(s) failed (see ablation.md)\n";
+        return 1;
+      }
+      return 0;
+    }
     const BenchSuiteResult result = run_bench_suite(options);
     std::cout << result.to_markdown(options) << "\noutputs in " << options.output_dir
               << ": results.json results.csv results.md report.html, one folder per scene\n";
@@ -351,6 +409,8 @@ int run_cli(int argc, const char* const* argv) {
     }
     return 0;
   }
+  if (mvs_cli.command->parsed()) return run_mvs_cli(mvs_cli);
+  if (metrics_cli.command->parsed()) return run_metrics_cli(metrics_cli);
   if (info_cmd->parsed()) {
     std::cout << build_info_text();
     return 0;

@@ -2,13 +2,16 @@
 // outputs, checkpoints and divergence handling, and the final evaluation.
 #include "app/train_command.h"
 
+#include "app/colmap_stage.h"
 #include "app/info.h"
+#include "app/init_stage.h"
 #include "app/progress.h"
 #include "app/render_pipeline.h"
 #include "app/report_values.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "eval/lpips.h"
 #include "eval/metrics.h"
 #include "eval/protocols.h"
 #include "io/atomic_file.h"
@@ -20,6 +23,7 @@
 #include "io/splat_ply.h"
 #include "optim/losses.h"
 #include "priors/init_from_depth.h"
+#include "priors/point_init.h"
 #include "renderer/kernels/sh.h"
 
 #include <algorithm>
@@ -38,7 +42,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kShC0 = 0.28209479177387814;  // Y_0^0: colour = C0 * dc + 0.5
 constexpr float kErrorMapMax = 0.25f;  // error heat maps: mean |error| 0 (blue) .. 0.25 (red)
 constexpr int kMaxCurvePoints = 200;   // loss curve: at most this many points, each the mean of
 constexpr int kMinCurveBucket = 10;    // at least this many iterations (one view each: smooths the
@@ -112,9 +115,6 @@ void prepare_output_folder(const fs::path& out) {
   }
   fs::remove(probe, ec);
 }
-
-// Uniform double in [0, 1) from the engine's raw bits (the same on every standard library).
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
 // Mean absolute RGB error per pixel as a turbo heat map (0 blue .. kErrorMapMax red).
 Image<float> error_map(const Image<float>& render, const Image<float>& truth) {
@@ -276,20 +276,24 @@ void select_split(const TrainConfig& config, const Dataset& dataset, TrainResult
     }
 }
 
-// LPIPS from the configured model, or nullopt with `status` saying why it is unavailable.
-std::optional<Lpips> load_lpips(const std::string& model, std::string& status) {
-  if (model.empty()) {
-    status = "unavailable: no LPIPS model given (lpips_model / --lpips-model)";
-    return std::nullopt;
+// LPIPS-VGG on [0, 1] inputs (the protocols' convention) from the weights found for the
+// configured model (--lpips-model, GLIMPSE_LPIPS_DIR, user cache), or nullopt with `status` saying
+// why it is unavailable (nothing found, "none", images smaller than the network accepts). A model
+// that is named but missing or corrupt throws, before anything is written.
+std::optional<Lpips> load_lpips(const TrainConfig& config, int width, int height,
+                                std::string& status) {
+  LpipsOptions options;
+  options.threads = config.threads;
+  std::optional<Lpips> lpips = find_and_load_lpips(config.lpips_model, options, status);
+  if (lpips && (width < lpips->min_size() || height < lpips->min_size())) {
+    status = "unavailable: the " + std::to_string(width) + "x" + std::to_string(height) +
+             " images are smaller than LPIPS-VGG accepts (" + std::to_string(lpips->min_size()) +
+             " px a side)";
+    lpips.reset();
   }
-  std::string why;
-  std::optional<Lpips> lpips = Lpips::load(model, &why);
-  if (!lpips) {
-    status = "unavailable: " + why;
+  if (!lpips && config.lpips_model != kLpipsModelNone) {
     GLIMPSE_LOG(Warning) << "train: LPIPS " << status;
-    return std::nullopt;
   }
-  status = "LPIPS-VGG from " + model + (lpips->verified() ? " (verified)" : " (not verified)");
   return lpips;
 }
 
@@ -317,58 +321,6 @@ PlotSeries bucketed(const std::string& name, int first_iteration, const std::vec
 
 }  // namespace
 
-Gaussians random_frustum_init(const std::vector<View>& views, double near, double far, int count,
-                              float opacity, uint64_t seed, int sh_degree) {
-  GLIMPSE_CHECK(!views.empty()) << "random init: no views";
-  GLIMPSE_CHECK(count >= 1) << "random init: count must be >= 1, got " << count;
-  GLIMPSE_CHECK(std::isfinite(near) && std::isfinite(far) && near > 0 && far > near)
-      << "random init: need 0 < near < far, got " << near << ", " << far;
-  GLIMPSE_CHECK(opacity > 0.0f && opacity < 1.0f)
-      << "random init: opacity must be in (0, 1), got " << opacity;
-  GLIMPSE_CHECK(sh_degree >= 0 && sh_degree <= kMaxShDegree)
-      << "random init: SH degree must be in 0.." << kMaxShDegree << ", got " << sh_degree;
-  double pixels = 0.0;
-  for (const View& v : views) {
-    GLIMPSE_CHECK(v.image.width() == v.camera.width && v.image.height() == v.camera.height &&
-                  v.image.channels() == 3)
-        << "random init: view " << v.name << " needs a loaded RGB image of its camera's size";
-    pixels += static_cast<double>(v.camera.width) * v.camera.height;
-  }
-  // Each Gaussian covers about this many pixels of the views' screens together.
-  const double side_pixels = std::sqrt(pixels / count);
-  std::mt19937_64 rng(seed);
-  Gaussians g;
-  g.sh_degree = sh_degree;
-  g.resize(static_cast<size_t>(count));
-  const int k_count = g.sh_coeffs();
-  const float logit = std::log(opacity / (1.0f - opacity));
-  std::fill(g.sh.begin(), g.sh.end(), 0.0f);
-  for (int i = 0; i < count; ++i) {
-    const View& view = views[rng() % views.size()];
-    const Camera& cam = view.camera;
-    const double u = uniform01(rng) * cam.width, v = uniform01(rng) * cam.height;
-    const double disparity = 1.0 / far + uniform01(rng) * (1.0 / near - 1.0 / far);
-    const double z = 1.0 / disparity;
-    const Vec3<double> p_in_cam{(u - cam.cx) / cam.fx * z, (v - cam.cy) / cam.fy * z, z};
-    const Vec3<double> p_in_world = mul_transposed(cam.rotation, p_in_cam - cam.translation);
-    const int px = std::min(static_cast<int>(u), cam.width - 1);
-    const int py = std::min(static_cast<int>(v), cam.height - 1);
-    const float log_sigma =
-        static_cast<float>(std::log(side_pixels * z / std::sqrt(cam.fx * cam.fy)));
-    for (int c = 0; c < 3; ++c) {
-      g.means[3 * i + c] = static_cast<float>(p_in_world[c]);
-      g.log_scales[3 * i + c] = log_sigma;
-      g.sh[static_cast<size_t>(i) * k_count * 3 + c] =
-          static_cast<float>((view.image.at(px, py, c) - 0.5) / kShC0);
-    }
-    g.quats[4 * i + 0] = 1.0f;
-    g.quats[4 * i + 1] = g.quats[4 * i + 2] = g.quats[4 * i + 3] = 0.0f;
-    g.opacity_logits[i] = logit;
-  }
-  g.check("random init");
-  return g;
-}
-
 nlohmann::json TrainResult::to_json() const {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& [iteration, value] : test_psnr_history)
@@ -392,6 +344,14 @@ nlohmann::json TrainResult::to_json() const {
           {"iterations", final_iteration},
           {"start_iteration", start_iteration},
           {"initial_gaussians", num_initial_gaussians},
+          {"scene_extent", scene_extent},
+          {"position_lr", position_lr},
+          {"init",
+           {{"requested", init_method_name(config.init)},
+            {"method", init_method},
+            {"points", init_points},
+            {"seconds", init_seconds},
+            {"notes", init_notes}}},
           {"num_gaussians", num_gaussians},
           {"train_seconds", train_seconds},
           {"wall_seconds", wall_seconds},
@@ -412,8 +372,10 @@ std::string TrainResult::to_markdown() const {
   md << "- split: " << protocol << "\n";
   md << "- metrics: " << (masked_metrics ? "masked (DTU protocol)" : "full image")
      << "; SSIM = SSIM_gs, SSIM_sk = scikit-image; LPIPS " << lpips << "\n";
-  md << "- initialisation: " << init_method_name(config.init) << ", " << num_initial_gaussians
-     << " Gaussians\n";
+  md << "- initialisation: " << init_method << " (requested " << init_method_name(config.init)
+     << "), " << init_points << " points, " << num_initial_gaussians << " Gaussians, "
+     << std::setprecision(1) << init_seconds << " s\n";
+  for (const std::string& note : init_notes) md << "  - " << note << "\n";
   md << "- training: iterations " << start_iteration << " to " << final_iteration << " on "
      << rasterizer << ", strategy " << densify_strategy_name(config.trainer.strategy) << ", "
      << std::setprecision(1) << train_seconds << " s (" << std::setprecision(2) << its_per_second
@@ -474,7 +436,22 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   read_options.llff_factor = config.factor;
   read_options.llff_bd_factor = config.llff_bd_factor;
   read_options.downscale = config.downscale;
-  const Dataset dataset = read_dataset(config.dataset, read_options);
+  // A folder of photographs without poses: structure from motion (app/colmap_stage.h) in
+  // <out>/colmap/, reused on resume; its points are in sfm_points.
+  Dataset dataset;
+  PointCloud sfm_points;
+  if (read_options.format == DatasetFormat::Images ||
+      (read_options.format == DatasetFormat::Auto &&
+       detect_dataset_format(config.dataset) == DatasetFormat::Images)) {
+    ColmapOptions colmap;
+    colmap.executable = config.colmap_path;
+    ColmapSfmOptions sfm;
+    sfm.downscale = config.downscale;
+    dataset = colmap_structure_from_motion(config.dataset, (out / "colmap").string(), colmap, sfm,
+                                           &sfm_points);
+  } else {
+    dataset = read_dataset(config.dataset, read_options);
+  }
   check_dataset_for_rendering(dataset, config.dataset, "train");
   const int n = static_cast<int>(dataset.views.size());
   std::vector<int> train_ids = dataset.train_ids;
@@ -485,37 +462,41 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   result.num_dataset_views = n;
   result.image_width = dataset.views.front().camera.width;
   result.image_height = dataset.views.front().camera.height;
-  std::optional<Lpips> lpips = load_lpips(config.lpips_model, result.lpips);
+  std::optional<Lpips> lpips =
+      load_lpips(config, result.image_width, result.image_height, result.lpips);
   std::vector<View> train_views;
   for (int id : train_ids) train_views.push_back(dataset.views[id]);
 
   prepare_output_folder(out);
 
   // [SECTION] initialisation ------------------------------------------------------------------
-  Gaussians init;
-  if (config.init == InitMethod::Depth) {
-    const double depth = 2.0 / (1.0 / dataset.near_depth + 1.0 / dataset.far_depth);
-    std::vector<Image<float>> depths;
-    for (const View& v : train_views)
-      depths.push_back(constant_depth(v.camera.width, v.camera.height, static_cast<float>(depth)));
-    DepthInitOptions depth_init;
-    depth_init.stride = config.init_stride;
-    depth_init.opacity = config.init_opacity;
-    depth_init.scale_factor = config.init_scale;
-    init = init_from_depth(train_views, depths, depth_init, config.trainer.sh_degree);
-    GLIMPSE_LOG(Info) << "train: " << init.size() << " Gaussians back-projected from "
-                      << train_views.size() << " training view(s) at depth " << depth
-                      << " (harmonic mean of the bounds " << dataset.near_depth << ", "
-                      << dataset.far_depth << "), stride " << config.init_stride;
-  } else {
-    init =
-        random_frustum_init(train_views, dataset.near_depth, dataset.far_depth, config.random_count,
-                            config.init_opacity, config.trainer.seed, config.trainer.sh_degree);
-    GLIMPSE_LOG(Info) << "train: " << init.size() << " random Gaussians in the frustums of "
-                      << train_views.size() << " training view(s)";
-  }
+  // A resumed run redoes it (the MVS and COLMAP stages reuse their caches): the checkpoint
+  // replaces the Gaussians, but the scene scale is measured on the initial ones.
+  InitStageResult stage = run_init_stage(config, dataset, train_views, out.string(), sfm_points);
+  Gaussians init = std::move(stage.gaussians);
+  result.init_method = init_method_name(stage.method);
+  result.init_points = stage.points;
+  result.init_seconds = stage.seconds;
+  result.init_notes = stage.notes;
   result.num_initial_gaussians = static_cast<int64_t>(init.size());
-  Trainer trainer(std::move(train_views), std::move(init), config.trainer, std::move(rasterizer));
+  TrainerOptions trainer_options = config.trainer;
+  if (init_guesses_geometry(stage.method)) {
+    trainer_options.lr.means_initial *= config.guessed_geometry_lr_factor;
+    trainer_options.lr.means_final *= config.guessed_geometry_lr_factor;
+  }
+  const float camera_extent = scene_extent_of(train_views);
+  const float scene_depth = scene_depth_of(train_views, init);
+  if (config.scene_scale == SceneScale::Depth && scene_depth > 0.f)
+    trainer_options.scene_extent = scene_depth;
+  result.position_lr = trainer_options.lr.means_initial;
+  result.scene_extent =
+      trainer_options.scene_extent > 0.f ? trainer_options.scene_extent : camera_extent;
+  GLIMPSE_LOG(Info) << "train: position lr " << trainer_options.lr.means_initial << " -> "
+                    << trainer_options.lr.means_final << " x scene scale " << result.scene_extent
+                    << " (" << scene_scale_name(config.scene_scale) << "; camera spread "
+                    << camera_extent << ", median depth of the initial Gaussians " << scene_depth
+                    << ")";
+  Trainer trainer(std::move(train_views), std::move(init), trainer_options, std::move(rasterizer));
 
   if (run.resume) {
     std::ifstream in(checkpoint_path, std::ios::binary);
@@ -597,7 +578,9 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
       if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) save_checkpoint();
       if (config.test_every > 0 && it % config.test_every == 0 && !test_ids.empty()) {
         eval.render.sh_degree = trainer.active_sh_degree();
-        const SplitMetrics m = evaluate(eval, trainer.gaussians(), test_ids, {});
+        EvalContext periodic = eval;
+        periodic.lpips = nullptr;  // PSNR/SSIM only here: LPIPS-VGG costs ~2 s a view
+        const SplitMetrics m = evaluate(periodic, trainer.gaussians(), test_ids, {});
         result.test_psnr_history.emplace_back(it, m.mean_psnr);
         std::ostringstream line;
         line << "train: iteration " << it << ": test PSNR " << std::fixed << std::setprecision(2)

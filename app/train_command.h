@@ -70,9 +70,15 @@ struct TrainResult {
   int image_width = 0, image_height = 0;  // of the first view (the evaluation resolution)
   std::string protocol;         // describe_protocol() of the split, or how the split was chosen
   bool masked_metrics = false;  // DTU protocol: metrics on the object masks
-  std::string lpips;            // "LPIPS-VGG (<file>, verified)" or "unavailable: <why>"
+  std::string lpips;  // "LPIPS-VGG v0.1, inputs [0,1], weights <file>" or "unavailable: <why>"
   int64_t num_initial_gaussians = 0;
-  int start_iteration = 0;  // 0, or the iteration of the resumed checkpoint
+  double scene_extent = 0;  // the scale the position lr and densification were relative to
+  double position_lr = 0;   // the initial position lr used, relative to scene_extent
+  std::string init_method;  // the initialiser used (config.init, or what auto picked)
+  int64_t init_points = 0;  // points it produced
+  double init_seconds = 0;  // the initialisation stage, fallbacks included
+  std::vector<std::string> init_notes;  // initialisers skipped or failed, and why
+  int start_iteration = 0;              // 0, or the iteration of the resumed checkpoint
   int final_iteration = 0;
   int64_t num_gaussians = 0;  // after training
   double train_seconds = 0;   // optimisation steps only
@@ -96,12 +102,5 @@ struct TrainResult {
 // Every file is written atomically. A DivergenceError is rethrown after logging, with the state
 // of the last checkpoint in its message; nothing is written after it.
 TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run = {});
-
-// `count` Gaussians at uniformly random pixels of randomly chosen training views, at depths
-// uniform in disparity between `near` and `far`, coloured from the pixel, isotropic with a
-// footprint that tiles the images (std dev = depth / f * sqrt(pixels per Gaussian)), identity
-// rotation, the given opacity. Deterministic for a seed on every platform.
-Gaussians random_frustum_init(const std::vector<View>& views, double near, double far, int count,
-                              float opacity, uint64_t seed, int sh_degree);
 
 }  // namespace glimpse

@@ -20,8 +20,21 @@ enum class TrainDevice {
 
 // How the starting Gaussians are made.
 enum class InitMethod {
+  Auto,    // the best that succeeds, in the order of app/init_stage.h auto_init_order
+  Mvs,     // the fused cloud of multi-view stereo on the training views (priors/mvs/)
+  Colmap,  // COLMAP's points triangulated from the training views with their known poses
+  Hull,    // the surface of the visual hull carved from the training views' object masks
   Depth,   // back-projection of the training views at the harmonic mean of the depth bounds
   Random,  // random points in the training cameras' frustums between the depth bounds
+  Points,  // a point-cloud PLY given by init_points
+};
+
+// What the scene's scale (the position learning rate and densification thresholds are relative
+// to it) is taken from.
+enum class SceneScale {
+  Cameras,  // the training cameras' spread (reference 3DGS): tiny for forward-facing captures
+  Depth,    // the median depth of the initial Gaussians in the training views (optim/trainer.h
+            // scene_depth_of): the same meaning for forward-facing and object captures
 };
 
 // Which training/test split and metrics a run uses.
@@ -33,24 +46,25 @@ enum class EvalProtocol {
          // masked metrics (PSNR over the object mask, SSIM/LPIPS on white-composited images)
 };
 
-// "none"/"llff"/"dtu", "auto"/"cpu"/"cuda", "depth"/"random", "adc"/"mcmc"/"none",
+// "none"/"llff"/"dtu", "auto"/"cpu"/"cuda", "cameras"/"depth",
+// "auto"/"mvs"/"colmap"/"hull"/"depth"/"random"/"points", "adc"/"mcmc"/"none",
 // "three_sigma"/"opacity_aware", "off"/"mip".
 const char* eval_protocol_name(EvalProtocol protocol);
 const char* train_device_name(TrainDevice device);
 const char* init_method_name(InitMethod method);
+const char* scene_scale_name(SceneScale scale);
 const char* densify_strategy_name(DensifyStrategy strategy);
 const char* extent_mode_name(ExtentMode mode);
 const char* antialiasing_mode_name(AntiAliasing mode);
 
 // The command's trainer defaults: the reference 3DGS values (TrainerOptions{}) with two changes
-// for sparse forward-facing captures (LLFF, the only format `glimpse train` reads so far),
-// measured on the bundled demo (fern, 3 training views, test PSNR over the 3 test views):
+// for sparse captures, measured (figures in train_config.cpp and docs/NOTES.md):
 //  - strategy None: adaptive density control grows the model to fit the 3 training views and
-//    lowers the test PSNR (2000 iterations: 17.90 dB with ADC, 19.48 dB without);
-//  - position learning rate x200 (lr.means_initial 0.032, means_final 3.2e-4): the rate is
-//    relative to the camera spread, which in a forward-facing capture is a small fraction of the
-//    scene depth, so at the reference rate the constant-depth initialisation cannot move
-//    (1000 iterations: 17.58 dB at x1, 18.37 dB at x50, 19.36 dB at x200).
+//    lowers the test PSNR (fern, plane init, 2000 iterations: 17.90 dB with ADC, 19.48 dB
+//    without; DTU scan24, MVS init: 14.81 dB with ADC, 17.01 dB without);
+//  - the position learning rate relative to the scene depth (scene_scale Depth), 1e-3 at step 0:
+//    the reference rate is relative to the camera spread, which in a forward-facing capture is
+//    a small fraction of the scene depth and in an object capture about its distance.
 TrainerOptions sparse_view_trainer_defaults();
 
 struct TrainConfig {
@@ -67,18 +81,33 @@ struct TrainConfig {
   // llffhold 8) and trains on the others, replacing the dataset's own split; 0 keeps it.
   int holdout = 0;
   int views = 3;  // protocol training views: 3, 6 or 9
-  // LPIPS-VGG network for the test metrics (ONNX, see eval/metrics.h Lpips); empty or unusable:
-  // LPIPS and the average error are reported unavailable. Evaluation only (not in resume_key).
+  // LPIPS-VGG weights for the test metrics (eval/lpips.h): an lpips_vgg.npz file or a folder
+  // holding it; empty: GLIMPSE_LPIPS_DIR, then the user cache (tools/get_lpips_weights.sh);
+  // "none": off. Nothing found: LPIPS and the average error are reported unavailable. Evaluation
+  // only (not in resume_key).
   std::string lpips_model;
-  InitMethod init = InitMethod::Depth;  // how the starting Gaussians are made
-  int init_stride = 4;                  // depth init: one Gaussian per stride x stride block
-  float init_opacity = 0.1f;            // opacity of the initial Gaussians (3DGS: 0.1)
-  float init_scale = 1.0f;              // depth init: 3D std dev in blocks (DepthInitOptions)
-  int random_count = 50000;             // random init: number of Gaussians
-  int save_every = 0;                   // point cloud every N iterations (0: only the final one)
-  int checkpoint_every = 1000;          // checkpoint.bin every N iterations and at the end
-                                        // (0: never)
-  int test_every = 0;                   // test-view PSNR every N iterations (0: only at the end)
+  InitMethod init = InitMethod::Auto;  // how the starting Gaussians are made
+  std::string init_points;             // points init: a point-cloud PLY (x y z, colours optional)
+  std::string colmap_path;  // the COLMAP program (--colmap PATH); empty: `colmap` found on PATH
+  int init_max_points = 300000;  // point inits: thin larger clouds to this many (0: all)
+  int hull_resolution = 160;     // hull init: voxels along the longest side of the box
+  SceneScale scene_scale = SceneScale::Depth;  // what trainer.lr.means_* are relative to
+  // The position learning rate (trainer.lr.means_*) is multiplied by this for initialisers that
+  // guess the geometry (depth: a plane at the mean depth; random; hull: the carved volume, whose
+  // front lies before the surface): their Gaussians must travel to the surface, where those of
+  // measured geometry (mvs, colmap, points) need only settle. Measured on fern and DTU scan24.
+  float guessed_geometry_lr_factor = 3.3f;
+  // Where the multi-view stereo results are cached (keyed by views, cameras and settings, so
+  // runs on the same views share them; `glimpse bench` uses <out>/cache); empty: the run folder.
+  std::string cache_dir;
+  int init_stride = 4;          // depth init: one Gaussian per stride x stride block
+  float init_opacity = 0.1f;    // opacity of the initial Gaussians (3DGS: 0.1)
+  float init_scale = 1.0f;      // depth init: 3D std dev in blocks (DepthInitOptions)
+  int random_count = 50000;     // random init: number of Gaussians
+  int save_every = 0;           // point cloud every N iterations (0: only the final one)
+  int checkpoint_every = 1000;  // checkpoint.bin every N iterations and at the end
+                                // (0: never)
+  int test_every = 0;           // test-view PSNR every N iterations (0: only at the end)
   TrainerOptions trainer = sparse_view_trainer_defaults();  // the optimisation (optim/trainer.h)
 
   // Throws glimpse::Error naming the field: threads < 0, factor < 1, views not 3/6/9 (with a

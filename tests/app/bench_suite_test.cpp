@@ -131,6 +131,8 @@ BenchSuiteOptions llff_options(const fs::path& data, const fs::path& out) {
   o.train.threads = 2;
   o.train.trainer.iterations = 12;
   o.train.checkpoint_every = 0;
+  o.train.init = InitMethod::Depth;  // the initialisers have their own tests (init_stage_test)
+  o.train.lpips_model = "none";  // LPIPS off whatever GLIMPSE_LPIPS_DIR says (tests/eval covers it)
   return o;
 }
 
@@ -168,7 +170,7 @@ TEST(BenchSuite, RunsTheLlffProtocolAndWritesConsistentReports) {
     EXPECT_DOUBLE_EQ(s.runs[0].test.psnr, metrics["test"]["mean"]["psnr"].get<double>());
     EXPECT_DOUBLE_EQ(s.mean->psnr, s.runs[0].test.psnr);
     EXPECT_EQ(s.stddev->psnr, 0.0);
-    EXPECT_TRUE(std::isnan(s.runs[0].test.lpips));  // no model: unavailable, never estimated
+    EXPECT_TRUE(std::isnan(s.runs[0].test.lpips));  // LPIPS off: unavailable, never estimated
     EXPECT_FALSE(s.runs[0].reused);
   }
   ASSERT_TRUE(r.mean.has_value());

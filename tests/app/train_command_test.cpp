@@ -14,6 +14,7 @@
 #include "io/plot.h"
 #include "io/splat_ply.h"
 #include "optim/loss_term.h"
+#include "priors/point_init.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
 #include "tests/support/log_capture.h"
@@ -124,6 +125,7 @@ TrainConfig tiny_config(const TinyCapture& capture, const std::string& out, int 
   c.device = TrainDevice::Cpu;
   c.threads = 2;
   c.factor = 1;
+  c.init = InitMethod::Depth;  // the initialisers have their own tests (init_stage_test)
   c.init_stride = 4;
   c.init_opacity = 0.3f;
   c.save_every = 10;
@@ -690,7 +692,7 @@ TEST(TrainCli, DivergenceExitsWithOneAndKeepsTheCheckpoint) {
   const TinyCapture capture;
   const fs::path out = capture.tmp() / "out";
   const std::string common = "train " + shell_quoted(capture.root()) + " -o " + shell_quoted(out) +
-                             " --factor 1 --device cpu --threads 1 --sh-degree 0";
+                             " --factor 1 --device cpu --threads 1 --sh-degree 0 --init depth";
   ProgramRun r = run_glimpse(common + " --iterations 4 --checkpoint-every 2");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string checkpoint = read_bytes(out / "checkpoint.bin");

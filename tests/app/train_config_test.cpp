@@ -40,6 +40,13 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_SAME_FLOAT(a.init_opacity, b.init_opacity);
   EXPECT_SAME_FLOAT(a.init_scale, b.init_scale);
   EXPECT_EQ(a.random_count, b.random_count);
+  EXPECT_EQ(a.init_points, b.init_points);
+  EXPECT_EQ(a.init_max_points, b.init_max_points);
+  EXPECT_EQ(a.hull_resolution, b.hull_resolution);
+  EXPECT_EQ(a.scene_scale, b.scene_scale);
+  EXPECT_SAME_FLOAT(a.guessed_geometry_lr_factor, b.guessed_geometry_lr_factor);
+  EXPECT_EQ(a.cache_dir, b.cache_dir);
+  EXPECT_EQ(a.colmap_path, b.colmap_path);
   EXPECT_EQ(a.save_every, b.save_every);
   EXPECT_EQ(a.checkpoint_every, b.checkpoint_every);
   EXPECT_EQ(a.test_every, b.test_every);
@@ -108,6 +115,13 @@ TrainConfig non_default() {
   c.init_opacity = 0.123456789f;
   c.init_scale = 1.0f / 3.0f;
   c.random_count = 12345;
+  c.init_points = "clouds/fused.ply";
+  c.init_max_points = 4567;
+  c.hull_resolution = 77;
+  c.scene_scale = SceneScale::Cameras;
+  c.guessed_geometry_lr_factor = 2.0f / 3.0f;
+  c.cache_dir = "cache dir";
+  c.colmap_path = "/opt/colmap/bin/colmap";
   c.save_every = 250;
   c.checkpoint_every = 333;
   c.test_every = 111;
@@ -185,11 +199,19 @@ TEST(TrainConfig, DefaultsAreValid) {
   c.dataset = "d";
   c.output = "o";
   EXPECT_NO_THROW(c.check());
-  // The trainer defaults are the 3DGS reference's but for the two sparse-view changes.
+  // The trainer defaults are the 3DGS reference's but for the two sparse-view changes: no
+  // densification, and a position rate relative to the scene depth, 100x below the factor
+  // 200 that fern's plane needed relative to its camera spread (initialisers that guess the
+  // geometry get 3.3x of it back).
   TrainerOptions reference;
   EXPECT_EQ(c.trainer.strategy, DensifyStrategy::None);
-  EXPECT_FLOAT_EQ(c.trainer.lr.means_initial, 200 * reference.lr.means_initial);
-  EXPECT_FLOAT_EQ(c.trainer.lr.means_final, 200 * reference.lr.means_final);
+  EXPECT_EQ(c.scene_scale, SceneScale::Depth);
+  EXPECT_EQ(c.init, InitMethod::Auto);
+  EXPECT_FLOAT_EQ(c.guessed_geometry_lr_factor, 3.3f);
+  EXPECT_FLOAT_EQ(c.trainer.lr.means_initial, 1e-3f);
+  EXPECT_FLOAT_EQ(c.trainer.lr.means_final, 1e-5f);
+  EXPECT_FLOAT_EQ(c.trainer.lr.means_initial / c.trainer.lr.means_final,
+                  reference.lr.means_initial / reference.lr.means_final);
   reference.strategy = c.trainer.strategy;
   reference.lr.means_initial = c.trainer.lr.means_initial;
   reference.lr.means_final = c.trainer.lr.means_final;
@@ -212,6 +234,7 @@ TEST(TrainConfig, NonDefaultRoundTripIsExact) {
   const Json j = original.to_json();
   EXPECT_EQ(j["device"], "cpu");
   EXPECT_EQ(j["init"], "random");
+  EXPECT_EQ(j["scene_scale"], "cameras");
   EXPECT_EQ(j["trainer"]["strategy"], "mcmc");
   EXPECT_EQ(j["trainer"]["render"]["extent"], "three_sigma");
   EXPECT_EQ(j["trainer"]["render"]["antialiasing"], "mip");
@@ -226,12 +249,13 @@ TEST(TrainConfig, NonDefaultRoundTripIsExact) {
 TEST(TrainConfig, DefaultEnumNamesAndShortFloats) {
   const Json j = TrainConfig{}.to_json();
   EXPECT_EQ(j["device"], "auto");
-  EXPECT_EQ(j["init"], "depth");
+  EXPECT_EQ(j["init"], "auto");
+  EXPECT_EQ(j["scene_scale"], "depth");
   EXPECT_EQ(j["trainer"]["strategy"], "none");
   EXPECT_EQ(j["trainer"]["render"]["extent"], "opacity_aware");
   EXPECT_EQ(j["trainer"]["render"]["antialiasing"], "off");
   // Floats are written in their shortest form, not as the double nearest to the float.
-  EXPECT_EQ(j["trainer"]["lr"]["means_initial"].dump(), "0.032");
+  EXPECT_EQ(j["trainer"]["lr"]["means_initial"].dump(), "0.001");
   EXPECT_EQ(j["trainer"]["lr"]["sh_rest"].dump(), "0.000125");
   EXPECT_EQ(j["trainer"]["adam"]["eps"].dump(), "1e-15");
   TrainConfig back;

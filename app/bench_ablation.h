@@ -1,0 +1,47 @@
+// `glimpse bench --variants`: the same sparse-view suite run once per configuration variant (an
+// initialiser, a prior switched on, ...), each in <out>/<variant>/ as an ordinary suite, with one
+// comparison table across them (ablation.md, ablation.csv, ablation.json in <out>): per variant
+// and scene the test metrics, the initialiser used and the initialisation, training and total
+// times, and each variant's mean over the scenes.
+#pragma once
+
+#include "app/bench_suite.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace glimpse {
+
+struct BenchVariant {
+  std::string name;      // a folder name: letters, digits, '-', '_', '+', '.'
+  nlohmann::json patch;  // train configuration keys applied on top of the suite's configuration
+};
+
+// Reads variants from a JSON file: an array of {"name": "...", "config": {...}} in row order.
+// Throws glimpse::Error naming `path` and the entry for a bad name, a duplicate, or a patch that
+// the train configuration refuses.
+std::vector<BenchVariant> load_bench_variants(const std::string& path, const TrainConfig& base);
+
+// One variant per initialiser name ("init-mvs" patching {"init": "mvs"}, ...).
+std::vector<BenchVariant> init_variants(const std::vector<std::string>& inits,
+                                        const TrainConfig& base);
+
+struct BenchAblationResult {
+  std::vector<BenchVariant> variants;
+  std::vector<BenchSuiteResult> suites;  // one per variant, same order
+  int num_failed = 0;                    // failed runs over every variant
+
+  nlohmann::json to_json(const BenchSuiteOptions& options) const;
+  std::string to_csv(const BenchSuiteOptions& options) const;
+  std::string to_markdown(const BenchSuiteOptions& options) const;
+};
+
+// Runs the suite of `options` once per variant (configuration = options.train + the patch,
+// output <out>/<name>/), resumable like a suite, and writes the ablation tables into <out>
+// atomically after every variant.
+BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
+                                       const std::vector<BenchVariant>& variants);
+
+}  // namespace glimpse

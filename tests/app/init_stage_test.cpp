@@ -1,0 +1,140 @@
+// The initialisation stage of `glimpse train`: each initialiser on a synthetic object capture (a
+// textured sphere seen by a ring of cameras, masks from the rendered alpha), the point clouds it
+// writes, the explicit requests that fail with their reason, and `auto` falling back down its
+// list and saying why.
+#include "app/init_stage.h"
+
+#include "io/point_cloud_ply.h"
+#include "tests/io/test_util.h"
+#include "tests/support/synthetic_rig.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace glimpse {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+// 4 views of the unit sphere at distance ~3.3, with masks; depth bounds 1.5 .. 5.
+struct SphereCapture {
+  Dataset dataset;
+  SphereCapture(bool masks) {
+    const Gaussians truth = testing::textured_sphere(3000, 5);
+    CpuRasterizerT<float> r(0);
+    dataset.views = testing::render_ring(truth, 4, 1, 0, 48);
+    if (masks)
+      for (View& v : dataset.views) {
+        RenderOutputT<float> out;
+        r.forward(truth, v.camera.cast<float>(), RenderOptions{}, out);
+        v.mask = Image<float>(48, 48, 1);
+        for (int y = 0; y < 48; ++y)
+          for (int x = 0; x < 48; ++x) v.mask.at(x, y) = out.alpha.at(x, y) > 0.5f ? 1.f : 0.f;
+      }
+    dataset.near_depth = 1.5;
+    dataset.far_depth = 5.0;
+    dataset.format = "synthetic";
+  }
+};
+
+TrainConfig base_config() {
+  TrainConfig c;
+  c.dataset = "unused";
+  c.output = "unused";
+  c.threads = 2;
+  c.trainer.sh_degree = 1;
+  c.hull_resolution = 48;
+  c.colmap_path = "/nonexistent/colmap";
+  return c;
+}
+
+double radius(const Gaussians& g, size_t i) {
+  const float* m = &g.means[3 * i];
+  return std::sqrt(m[0] * m[0] + m[1] * m[1] + m[2] * m[2]);
+}
+
+TEST(InitStage, HullPointsHugTheSphereAndAreWrittenForInspection) {
+  const SphereCapture capture(true);
+  TempDir dir;
+  TrainConfig config = base_config();
+  config.init = InitMethod::Hull;
+  const InitStageResult r =
+      run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string());
+  EXPECT_EQ(r.method, InitMethod::Hull);
+  ASSERT_GT(r.gaussians.size(), 100u);
+  EXPECT_EQ(static_cast<int64_t>(r.gaussians.size()), r.points);
+  EXPECT_EQ(r.gaussians.sh_degree, 1);
+  // 4 views around the sphere: the hull's surface lies between the sphere and its circumscribed
+  // square prism (radius sqrt(2) in the ring's plane), allowing for the masks' pixels.
+  for (size_t i = 0; i < r.gaussians.size(); ++i) {
+    EXPECT_GT(radius(r.gaussians, i), 0.85) << i;
+    EXPECT_LT(radius(r.gaussians, i), 1.75) << i;
+  }
+  const PointCloud written = read_point_cloud_ply(dir.file("init/hull.ply"));
+  EXPECT_EQ(static_cast<int64_t>(written.size()), r.points);
+}
+
+TEST(InitStage, ExplicitRequestsThatCannotRunFailWithTheirReason) {
+  const SphereCapture capture(false);
+  TempDir dir;
+  TrainConfig config = base_config();
+  config.init = InitMethod::Hull;
+  EXPECT_ERROR_CONTAINS(
+      run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string()), "masks");
+  config.init = InitMethod::Colmap;
+  EXPECT_ERROR_CONTAINS(
+      run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string()),
+      "/nonexistent/colmap");
+  config.init = InitMethod::Points;
+  config.init_points = dir.file("missing.ply");
+  EXPECT_ERROR_CONTAINS(
+      run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string()),
+      "missing.ply");
+}
+
+TEST(InitStage, PointsRandomAndDepthInitialisers) {
+  const SphereCapture capture(false);
+  TempDir dir;
+  TrainConfig config = base_config();
+  PointCloud cloud;
+  for (int i = 0; i < 50; ++i) cloud.add(0.02f * i, 0.f, 0.f, 1.f, 0.f, 0.f);
+  write_point_cloud_ply(dir.file("cloud.ply"), cloud);
+  config.init = InitMethod::Points;
+  config.init_points = dir.file("cloud.ply");
+  InitStageResult r =
+      run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string());
+  EXPECT_EQ(r.gaussians.size(), 50u);
+  // Neighbours at 0.02, 0.02 and 0.04: sqrt((1 + 1 + 4) / 3) x 0.02.
+  EXPECT_NEAR(std::exp(r.gaussians.log_scales[3 * 10]), 0.02 * std::sqrt(2.0), 1e-4);
+
+  config.init = InitMethod::Random;
+  config.random_count = 321;
+  r = run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string());
+  EXPECT_EQ(r.gaussians.size(), 321u);
+  config.init = InitMethod::Depth;
+  config.init_stride = 8;
+  r = run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string());
+  EXPECT_EQ(r.gaussians.size(), 4u * 6 * 6);
+}
+
+TEST(InitStage, AutoFallsBackAndSaysWhy) {
+  const SphereCapture capture(false);  // no masks, no colmap: hull and colmap cannot run
+  TempDir dir;
+  TrainConfig config = base_config();
+  config.init = InitMethod::Auto;
+  const InitStageResult r =
+      run_init_stage(config, capture.dataset, capture.dataset.views, dir.path().string());
+  EXPECT_GT(r.gaussians.size(), 0u);
+  EXPECT_NE(r.method, InitMethod::Colmap);
+  EXPECT_NE(r.method, InitMethod::Hull);
+  std::string notes;
+  for (const std::string& n : r.notes) notes += n + "\n";
+  EXPECT_NE(notes.find("colmap: "), std::string::npos) << notes;
+  EXPECT_NE(notes.find("/nonexistent/colmap"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("hull: skipped, the capture has no masks"), std::string::npos) << notes;
+}
+
+}  // namespace
+}  // namespace glimpse
