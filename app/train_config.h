@@ -57,11 +57,12 @@ const char* densify_strategy_name(DensifyStrategy strategy);
 const char* extent_mode_name(ExtentMode mode);
 const char* antialiasing_mode_name(AntiAliasing mode);
 
-// The command's trainer defaults: the reference 3DGS values (TrainerOptions{}) with two changes
+// The command's trainer defaults: the reference 3DGS values (TrainerOptions{}) with three changes
 // for sparse captures, measured (figures in train_config.cpp and docs/NOTES.md):
 //  - strategy None: adaptive density control grows the model to fit the 3 training views and
 //    lowers the test PSNR (fern, plane init, 2000 iterations: 17.90 dB with ADC, 19.48 dB
 //    without; DTU scan24, MVS init: 14.81 dB with ADC, 17.01 dB without);
+//  - 2000 iterations (the test views peak there; 7000 overfit 3 views);
 //  - the position learning rate relative to the scene depth (scene_scale Depth), 1e-3 at step 0:
 //    the reference rate is relative to the camera spread, which in a forward-facing capture is
 //    a small fraction of the scene depth and in an object capture about its distance.

@@ -199,12 +199,13 @@ TEST(TrainConfig, DefaultsAreValid) {
   c.dataset = "d";
   c.output = "o";
   EXPECT_NO_THROW(c.check());
-  // The trainer defaults are the 3DGS reference's but for the two sparse-view changes: no
-  // densification, and a position rate relative to the scene depth, 100x below the factor
-  // 200 that fern's plane needed relative to its camera spread (initialisers that guess the
+  // The trainer defaults are the 3DGS reference's but for the sparse-view changes: no
+  // densification, 2000 iterations, and a position rate relative to the scene depth, 100x below the
+  // factor 200 that fern's plane needed relative to its camera spread (initialisers that guess the
   // geometry get 3.3x of it back).
   TrainerOptions reference;
   EXPECT_EQ(c.trainer.strategy, DensifyStrategy::None);
+  EXPECT_EQ(c.trainer.iterations, 2000);
   EXPECT_EQ(c.scene_scale, SceneScale::Depth);
   EXPECT_EQ(c.init, InitMethod::Auto);
   EXPECT_FLOAT_EQ(c.guessed_geometry_lr_factor, 3.3f);
@@ -213,6 +214,7 @@ TEST(TrainConfig, DefaultsAreValid) {
   EXPECT_FLOAT_EQ(c.trainer.lr.means_initial / c.trainer.lr.means_final,
                   reference.lr.means_initial / reference.lr.means_final);
   reference.strategy = c.trainer.strategy;
+  reference.iterations = c.trainer.iterations;
   reference.lr.means_initial = c.trainer.lr.means_initial;
   reference.lr.means_final = c.trainer.lr.means_final;
   TrainConfig with_reference = c;
