@@ -4,8 +4,10 @@
 // list and saying why.
 #include "app/init_stage.h"
 
+#include "app/train_command.h"
 #include "io/point_cloud_ply.h"
 #include "tests/io/test_util.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/synthetic_rig.h"
 
 #include <gtest/gtest.h>
@@ -172,6 +174,35 @@ TEST(InitStage, AutoFallsBackAndSaysWhy) {
   EXPECT_NE(notes.find("colmap: "), std::string::npos) << notes;
   EXPECT_NE(notes.find("/nonexistent/colmap"), std::string::npos) << notes;
   EXPECT_NE(notes.find("hull: skipped, the capture has no masks"), std::string::npos) << notes;
+}
+
+// End to end on the bundled demo (fern, 3 training views): `auto` initialises from the
+// multi-view stereo, whose maps and cloud are written, and the run records what it used.
+TEST(InitStage, DemoTrainsFromTheMultiViewStereoByDefault) {
+  TempDir dir;
+  TrainConfig config;
+  config.dataset = (testing::source_dir() / "assets" / "demo").string();
+  config.output = dir.file("out");
+  config.device = TrainDevice::Cpu;
+  config.threads = 2;
+  config.lpips_model = "none";
+  config.colmap_path = "/nonexistent/colmap";  // not reached: mvs comes first
+  config.trainer.iterations = 10;
+  config.checkpoint_every = 0;
+  const TrainResult r = run_train(config);
+  EXPECT_EQ(r.init_method, "mvs");
+  EXPECT_GT(r.init_points, 20000);
+  EXPECT_TRUE(r.init_notes.empty());
+  EXPECT_GT(r.init_seconds, 0.0);
+  // The scene scale is the initial geometry's median depth: fern lies between 1.3 and 100
+  // (its bounds) and mostly within a few units of 20.
+  EXPECT_GT(r.scene_extent, 10.0);
+  EXPECT_LT(r.scene_extent, 40.0);
+  EXPECT_TRUE(fs::is_regular_file(dir.file("out/init/mvs.ply")));
+  EXPECT_TRUE(fs::is_regular_file(dir.file("out/mvs/fused.ply")));
+  EXPECT_TRUE(fs::is_regular_file(dir.file("out/mvs/depth/image001.png")));
+  EXPECT_TRUE(fs::is_regular_file(dir.file("out/mvs/confidence/image010.png")));
+  EXPECT_TRUE(std::isfinite(r.test.mean_psnr));
 }
 
 }  // namespace
