@@ -136,8 +136,13 @@ Gaussians run_one(InitMethod method, const TrainConfig& config, const Dataset& d
     }
     case InitMethod::Mvs: {
       MvsOptions options;
+      // A run keeps its maps in <out>/mvs; a shared cache holds one folder per view set and
+      // settings (bench: every scene, seed and variant).
       const fs::path cache =
-          config.cache_dir.empty() ? out / "mvs" : fs::path(config.cache_dir) / "mvs";
+          config.cache_dir.empty()
+              ? out / "mvs"
+              : fs::path(config.cache_dir) / "mvs" /
+                    mvs_cache_key(views, dataset.near_depth, dataset.far_depth, options);
       const MvsStageResult mvs = run_mvs_stage(views, dataset.near_depth, dataset.far_depth,
                                                options, cache.string(), config.threads);
       PointCloud cloud = mvs.cloud;
