@@ -193,15 +193,9 @@ AsciiValue read_ascii_value(std::istream& in, double& value, std::string& token)
   return end != begin && *end == '\0' ? AsciiValue::Ok : AsciiValue::NotNumber;
 }
 
-std::map<std::string, std::vector<float>> read_vertex_columns(
-    std::istream& in, const Header& header, const std::vector<std::string>& wanted,
-    const std::string& what) {
-  const auto vertex_it = std::find_if(header.elements.begin(), header.elements.end(),
-                                      [](const Element& e) { return e.name == "vertex"; });
-  GLIMPSE_CHECK(vertex_it != header.elements.end())
-      << what << ": the PLY file has no 'vertex' element";
-  const Element& vertex = *vertex_it;
-  for (auto e = header.elements.begin(); e != vertex_it; ++e) {
+void skip_elements_before(std::istream& in, const Header& header,
+                          std::vector<Element>::const_iterator vertex, const std::string& what) {
+  for (auto e = header.elements.begin(); e != vertex; ++e) {
     if (header.format == Format::BinaryLittleEndian) {
       skip_binary_element(in, *e, what);
     } else {
@@ -212,6 +206,37 @@ std::map<std::string, std::vector<float>> read_vertex_columns(
             << " rows, the file ends after " << i;
     }
   }
+}
+
+void read_binary_rows(std::istream& in, uint64_t n, size_t stride, uint64_t total,
+                      const std::string& what,
+                      const std::function<void(uint64_t rows)>& before_chunk,
+                      const std::function<void(const char* bytes, uint64_t index)>& row) {
+  const uint64_t chunk_rows = std::max<uint64_t>(1, kChunkBytes / stride);
+  std::vector<char> buffer;
+  for (uint64_t base = 0; base < n;) {
+    const uint64_t m = std::min(n - base, chunk_rows);
+    buffer.resize(m * stride);
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto got = static_cast<uint64_t>(in.gcount());
+    GLIMPSE_CHECK(got == buffer.size())
+        << what << ": truncated data: expected " << n << " vertices * " << stride
+        << " bytes = " << total << " bytes after the header, got " << base * stride + got;
+    if (before_chunk) before_chunk(base + m);
+    for (uint64_t v = 0; v < m; ++v) row(buffer.data() + v * stride, base + v);
+    base += m;
+  }
+}
+
+std::map<std::string, std::vector<float>> read_vertex_columns(
+    std::istream& in, const Header& header, const std::vector<std::string>& wanted,
+    const std::string& what) {
+  const auto vertex_it = std::find_if(header.elements.begin(), header.elements.end(),
+                                      [](const Element& e) { return e.name == "vertex"; });
+  GLIMPSE_CHECK(vertex_it != header.elements.end())
+      << what << ": the PLY file has no 'vertex' element";
+  const Element& vertex = *vertex_it;
+  skip_elements_before(in, header, vertex_it, what);
   const size_t props = vertex.properties.size();
   std::vector<int> column_of(props, -1);
   std::vector<std::string> names;
@@ -240,24 +265,11 @@ std::map<std::string, std::vector<float>> read_vertex_columns(
     std::vector<size_t> offsets(props);
     for (size_t i = 1; i < props; ++i)
       offsets[i] = offsets[i - 1] + vertex.properties[i - 1].type.size;
-    const uint64_t chunk_vertices = std::max<uint64_t>(1, kChunkBytes / stride);
-    std::vector<char> buffer;
-    for (uint64_t base = 0; base < n;) {
-      const uint64_t m = std::min(n - base, chunk_vertices);
-      buffer.resize(m * stride);
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      const auto got = static_cast<uint64_t>(in.gcount());
-      GLIMPSE_CHECK(got == buffer.size())
-          << what << ": truncated data: expected " << n << " vertices * " << stride
-          << " bytes = " << total << " bytes after the header, got " << base * stride + got;
-      for (uint64_t v = 0; v < m; ++v) {
-        const char* p = buffer.data() + v * stride;
-        for (size_t j = 0; j < props; ++j)
-          if (column_of[j] >= 0)
-            columns[column_of[j]].push_back(load_value(p + offsets[j], vertex.properties[j].type));
-      }
-      base += m;
-    }
+    read_binary_rows(in, n, stride, total, what, {}, [&](const char* p, uint64_t) {
+      for (size_t j = 0; j < props; ++j)
+        if (column_of[j] >= 0)
+          columns[column_of[j]].push_back(load_value(p + offsets[j], vertex.properties[j].type));
+    });
   } else {
     if (const auto available = remaining_bytes(in)) {
       GLIMPSE_CHECK(props == 0 || n <= *available / (2 * props))

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -70,6 +71,20 @@ std::optional<uint64_t> remaining_bytes(std::istream& in);
 // Skips the rows of a binary element with fixed-size rows (throws for list properties or
 // truncated data).
 void skip_binary_element(std::istream& in, const Element& e, const std::string& what);
+
+// Skips the rows of the elements stored before `vertex` (binary or ASCII), with the truncation
+// error naming `what`.
+void skip_elements_before(std::istream& in, const Header& header,
+                          std::vector<Element>::const_iterator vertex, const std::string& what);
+
+// Reads n binary rows of `stride` bytes in chunks of about kChunkBytes (so a corrupt count cannot
+// allocate before the data arrives), calls before_chunk(rows read once this chunk is done) when
+// given, then row(bytes, index) for each row. Throws the truncation error naming `what`; `total`
+// is n * stride, for the message.
+void read_binary_rows(std::istream& in, uint64_t n, size_t stride, uint64_t total,
+                      const std::string& what,
+                      const std::function<void(uint64_t rows)>& before_chunk,
+                      const std::function<void(const char* bytes, uint64_t index)>& row);
 
 enum class AsciiValue { Ok, End, NotNumber };
 // Reads one whitespace-separated ASCII value into `value` (the raw text stays in `token`).

@@ -112,27 +112,18 @@ void read_binary_vertices(std::istream& in, const Element& vertex, const VertexL
 
   const size_t slots = layout.property_index.size();
   std::vector<float> row(slots);
-  const uint64_t chunk_vertices = std::max<uint64_t>(1, kChunkBytes / stride);
-  std::vector<char> buffer;
-  for (uint64_t base = 0; base < n;) {
-    const uint64_t m = std::min(n - base, chunk_vertices);
-    buffer.resize(m * stride);
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto got = static_cast<uint64_t>(in.gcount());
-    GLIMPSE_CHECK(got == buffer.size())
-        << what << ": truncated data: expected " << n << " vertices * " << stride
-        << " bytes = " << total << " bytes after the header, got " << base * stride + got;
-    if (g.size() < base + m) g.resize(base + m);
-    for (uint64_t v = 0; v < m; ++v) {
-      const char* p = buffer.data() + v * stride;
-      for (size_t s = 0; s < slots; ++s) {
-        const size_t j = layout.property_index[s];
-        row[s] = load_value(p + offsets[j], vertex.properties[j].type);
-      }
-      store_vertex(row.data(), layout.rest_count, base + v, g);
-    }
-    base += m;
-  }
+  read_binary_rows(
+      in, n, stride, total, what,
+      [&](uint64_t rows) {
+        if (g.size() < rows) g.resize(rows);
+      },
+      [&](const char* p, uint64_t index) {
+        for (size_t s = 0; s < slots; ++s) {
+          const size_t j = layout.property_index[s];
+          row[s] = load_value(p + offsets[j], vertex.properties[j].type);
+        }
+        store_vertex(row.data(), layout.rest_count, index, g);
+      });
 }
 
 void read_ascii_vertices(std::istream& in, const Element& vertex, const VertexLayout& layout,
@@ -239,17 +230,7 @@ Gaussians read_splat_ply(std::istream& in, const std::string& what) {
                               << "' (not a splat file)";
 
   // Skip the elements stored before the vertices; those after them are ignored.
-  for (auto e = header.elements.begin(); e != vertex_it; ++e) {
-    if (header.format == Format::BinaryLittleEndian) {
-      skip_binary_element(in, *e, what);
-    } else {
-      std::string line;
-      for (uint64_t i = 0; i < e->count; ++i)
-        GLIMPSE_CHECK(std::getline(in, line))
-            << what << ": truncated data: element '" << e->name << "' has " << e->count
-            << " rows, the file ends after " << i;
-    }
-  }
+  skip_elements_before(in, header, vertex_it, what);
 
   Gaussians g;
   g.sh_degree = layout.sh_degree;
