@@ -346,12 +346,8 @@ void for_colour(ThreadPool& pool, int width, int height, int colour, const Fn& f
   });
 }
 
-}  // namespace
-
-void patch_match_initialize(const PatchMatchProblem& problem, const MvsOptions& options,
-                            ThreadPool& pool, PatchMatchState& state) {
-  check_problem(problem);
-  const int w = problem.ref.width, h = problem.ref.height;
+// Sizes the state to the reference image with no hypothesis yet (depth 0, the largest cost).
+void reset_state(int w, int h, PatchMatchState& state) {
   const size_t n = static_cast<size_t>(w) * h;
   state.width = w;
   state.height = h;
@@ -360,6 +356,15 @@ void patch_match_initialize(const PatchMatchProblem& problem, const MvsOptions& 
   state.cost.assign(n, kMaxCost);
   state.photo_cost.assign(n, kMaxCost);
   state.selected.assign(n, 0u);
+}
+
+}  // namespace
+
+void patch_match_initialize(const PatchMatchProblem& problem, const MvsOptions& options,
+                            ThreadPool& pool, PatchMatchState& state) {
+  check_problem(problem);
+  const int w = problem.ref.width, h = problem.ref.height;
+  reset_state(w, h, state);
   const PixelSolver solver(problem, options, state);
   for (int colour = 0; colour < 2; ++colour)
     for_colour(pool, w, h, colour, [&](int x, int y) { solver.initialize(x, y); });
@@ -374,14 +379,7 @@ void patch_match_initialize_from_coarse(const PatchMatchProblem& problem, const 
                 coarse.depth.size() == static_cast<size_t>(coarse.width) * coarse.height)
       << "patch match: empty coarse state";
   const int w = problem.ref.width, h = problem.ref.height;
-  const size_t n = static_cast<size_t>(w) * h;
-  state.width = w;
-  state.height = h;
-  state.depth.assign(n, 0.0f);
-  state.normal.assign(3 * n, 0.0f);
-  state.cost.assign(n, kMaxCost);
-  state.photo_cost.assign(n, kMaxCost);
-  state.selected.assign(n, 0u);
+  reset_state(w, h, state);
   const PixelSolver solver(problem, options, state);
   pool.parallel_for(h, 2, [&](int64_t begin, int64_t end, int) {
     for (int y = static_cast<int>(begin); y < static_cast<int>(end); ++y)
