@@ -193,6 +193,67 @@ int run_cli(int argc, const char* const* argv) {
       ->add_option("--test-every", train_flags.test_every,
                    "Log the test-view PSNR every N iterations (0: only at the end)")
       ->default_str(std::to_string(train_defaults.test_every));
+  // The sparse-view priors (app/train_config.h PriorsConfig); `--dump-config` shows all of them.
+  std::string train_depth_source, train_depth_kind;
+  train_cmd
+      ->add_option("--depth-source", train_depth_source,
+                   "Depth prior: auto (files with --depth-dir, the network with --depth-model, "
+                   "else multi-view stereo), mvs, files, model or none (depth losses off)")
+      ->check(CLI::IsMember({"auto", "mvs", "files", "model", "none"}))
+      ->default_str(depth_source_name(train_defaults.priors.depth_source));
+  train_cmd->add_option("--depth-dir", train_flags.priors.depth_dir,
+                        "Depth maps to import, one per training view: <stem>.npy|.pfm|.exr|.png "
+                        "(+ optional <stem>.confidence.npy); scale and shift may be unknown");
+  train_cmd
+      ->add_option("--depth-kind", train_depth_kind,
+                   "What --depth-dir holds: depth (larger is farther) or inverse (disparity)")
+      ->check(CLI::IsMember({"depth", "inverse"}))
+      ->default_str("depth");
+  train_cmd->add_option("--depth-model", train_flags.priors.depth_model,
+                        "Monocular depth network (ONNX) run on each training view");
+  train_cmd
+      ->add_option("--depth-model-convention", train_flags.priors.depth_model_convention,
+                   "Input convention of --depth-model: midas, dpt or depth-anything")
+      ->default_str(train_defaults.priors.depth_model_convention);
+  train_cmd->add_flag("--depth-required", train_flags.priors.depth_required,
+                      "Stop with an error when a depth prior cannot be made (default: continue "
+                      "without it and say so)");
+  train_cmd
+      ->add_option("--ranking-weight", train_flags.priors.depth.ranking_weight,
+                   "Depth ranking loss weight (SparseNeRF; 0: off)")
+      ->default_str(std::to_string(train_defaults.priors.depth.ranking_weight));
+  train_cmd
+      ->add_option("--pearson-weight", train_flags.priors.depth.pearson_weight,
+                   "Global Pearson depth correlation weight (FSGS; 0: off)")
+      ->default_str(std::to_string(train_defaults.priors.depth.pearson_weight));
+  train_cmd
+      ->add_option("--patch-pearson-weight", train_flags.priors.depth.patch_pearson_weight,
+                   "Patch-local Pearson depth correlation weight (0: off)")
+      ->default_str(std::to_string(train_defaults.priors.depth.patch_pearson_weight));
+  train_cmd
+      ->add_option("--depth-l1-weight", train_flags.priors.depth.depth_l1_weight,
+                   "Relative depth error against a metric prior (MVS) weight (0: off)")
+      ->default_str(std::to_string(train_defaults.priors.depth.depth_l1_weight));
+  train_cmd
+      ->add_option("--warp-weight", train_flags.priors.warp.weight,
+                   "Multi-view warp consistency weight (0: off)")
+      ->default_str(std::to_string(train_defaults.priors.warp.weight));
+  train_cmd
+      ->add_option("--prune-floaters", train_flags.priors.depth.prune_until,
+                   "Prune Gaussians in front of the confident depth prior until this iteration "
+                   "(0: off)")
+      ->default_str(std::to_string(train_defaults.priors.depth.prune_until));
+  train_cmd
+      ->add_option("--dropout", train_flags.trainer.dropout_rate,
+                   "DropGaussian: final dropout rate of Gaussians in training renders (0: off)")
+      ->default_str(std::to_string(train_defaults.trainer.dropout_rate));
+  train_cmd
+      ->add_option("--opacity-decay", train_flags.trainer.opacity_decay,
+                   "Multiply every opacity by this after each step (Binocular3DGS; 1: off)")
+      ->default_str(std::to_string(train_defaults.trainer.opacity_decay));
+  train_cmd->add_flag("--random-background,!--no-random-background",
+                      train_flags.trainer.random_background,
+                      "A random background colour each training step");
   train_cmd->add_flag("--dump-config", train_dump_config,
                       "Print the resolved configuration as JSON and exit");
 
@@ -330,6 +391,29 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--strategy")) flags["trainer"]["strategy"] = train_strategy;
     if (given("--seed")) flags["trainer"]["seed"] = train_flags.trainer.seed;
     if (given("--sh-degree")) flags["trainer"]["sh_degree"] = train_flags.trainer.sh_degree;
+    if (given("--dropout")) flags["trainer"]["dropout_rate"] = train_flags.trainer.dropout_rate;
+    if (given("--opacity-decay"))
+      flags["trainer"]["opacity_decay"] = train_flags.trainer.opacity_decay;
+    if (given("--random-background"))
+      flags["trainer"]["random_background"] = train_flags.trainer.random_background;
+    const PriorsConfig& pf = train_flags.priors;
+    if (given("--depth-source")) flags["priors"]["depth_source"] = train_depth_source;
+    if (given("--depth-dir")) flags["priors"]["depth_dir"] = pf.depth_dir;
+    if (given("--depth-kind")) flags["priors"]["depth_kind"] = train_depth_kind;
+    if (given("--depth-model")) flags["priors"]["depth_model"] = pf.depth_model;
+    if (given("--depth-model-convention"))
+      flags["priors"]["depth_model_convention"] = pf.depth_model_convention;
+    if (given("--depth-required")) flags["priors"]["depth_required"] = pf.depth_required;
+    if (given("--ranking-weight"))
+      flags["priors"]["depth"]["ranking_weight"] = pf.depth.ranking_weight;
+    if (given("--pearson-weight"))
+      flags["priors"]["depth"]["pearson_weight"] = pf.depth.pearson_weight;
+    if (given("--patch-pearson-weight"))
+      flags["priors"]["depth"]["patch_pearson_weight"] = pf.depth.patch_pearson_weight;
+    if (given("--depth-l1-weight"))
+      flags["priors"]["depth"]["depth_l1_weight"] = pf.depth.depth_l1_weight;
+    if (given("--prune-floaters")) flags["priors"]["depth"]["prune_until"] = pf.depth.prune_until;
+    if (given("--warp-weight")) flags["priors"]["warp"]["weight"] = pf.warp.weight;
     config.update_from_json(flags, "command line");
     if (train_dump_config) {
       std::cout << config.to_json().dump(2) << "\n";

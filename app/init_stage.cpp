@@ -135,16 +135,9 @@ Gaussians run_one(InitMethod method, const TrainConfig& config, const Dataset& d
       return gaussians_from_points(cloud, point_options(config), config.trainer.sh_degree);
     }
     case InitMethod::Mvs: {
-      MvsOptions options;
-      // A run keeps its maps in <out>/mvs; a shared cache holds one folder per view set and
-      // settings (bench: every scene, seed and variant).
-      const fs::path cache =
-          config.cache_dir.empty()
-              ? out / "mvs"
-              : fs::path(config.cache_dir) / "mvs" /
-                    mvs_cache_key(views, dataset.near_depth, dataset.far_depth, options);
-      const MvsStageResult mvs = run_mvs_stage(views, dataset.near_depth, dataset.far_depth,
-                                               options, cache.string(), config.threads);
+      const MvsStageResult mvs =
+          run_mvs_stage(views, dataset.near_depth, dataset.far_depth, MvsOptions{},
+                        mvs_stage_folder(config, dataset, views, out.string()), config.threads);
       PointCloud cloud = mvs.cloud;
       const size_t fused = cloud.size();
       if (has_masks(views)) cloud = inside_masks(cloud, views);
@@ -191,6 +184,16 @@ Gaussians run_one(InitMethod method, const TrainConfig& config, const Dataset& d
 }
 
 }  // namespace
+
+std::string mvs_stage_folder(const TrainConfig& config, const Dataset& dataset,
+                             const std::vector<View>& train_views, const std::string& out_dir) {
+  // A run keeps its maps in <out>/mvs; a shared cache holds one folder per view set and
+  // settings (bench: every scene, seed and variant).
+  if (config.cache_dir.empty()) return (fs::path(out_dir) / "mvs").string();
+  return (fs::path(config.cache_dir) / "mvs" /
+          mvs_cache_key(train_views, dataset.near_depth, dataset.far_depth, MvsOptions{}))
+      .string();
+}
 
 std::vector<InitMethod> auto_init_order(const Dataset& dataset) {
   (void)dataset;

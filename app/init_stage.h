@@ -30,6 +30,11 @@ std::vector<InitMethod> auto_init_order(const Dataset& dataset);
 // (mvs, colmap, points): see TrainConfig::guessed_geometry_lr_factor.
 bool init_guesses_geometry(InitMethod method);
 
+// Where the MVS stage of `train_views` keeps its maps and cloud: <cache_dir>/mvs/<key> with a
+// cache folder, else <out_dir>/mvs.
+std::string mvs_stage_folder(const TrainConfig& config, const Dataset& dataset,
+                             const std::vector<View>& train_views, const std::string& out_dir);
+
 // Runs the stage for `train_views` of `dataset`. `out_dir` receives init/ (point clouds) and the
 // caches of the MVS and COLMAP stages (<out>/mvs, <out>/colmap). `sfm_points`, when not empty,
 // are the points of the structure from motion that posed the capture (app/colmap_stage.h): the

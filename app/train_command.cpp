@@ -3,6 +3,7 @@
 #include "app/train_command.h"
 
 #include "app/colmap_stage.h"
+#include "app/depth_stage.h"
 #include "app/info.h"
 #include "app/init_stage.h"
 #include "app/progress.h"
@@ -41,6 +42,12 @@ namespace glimpse {
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string format_number(float v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
 
 constexpr float kErrorMapMax = 0.25f;  // error heat maps: mean |error| 0 (blue) .. 0.25 (red)
 constexpr int kMaxCurvePoints = 200;   // loss curve: at most this many points, each the mean of
@@ -352,6 +359,12 @@ nlohmann::json TrainResult::to_json() const {
             {"points", init_points},
             {"seconds", init_seconds},
             {"notes", init_notes}}},
+          {"priors",
+           {{"depth_source", depth_source},
+            {"depth_prior_views", depth_prior_views},
+            {"depth_seconds", depth_seconds},
+            {"notes", depth_notes},
+            {"terms", prior_terms}}},
           {"num_gaussians", num_gaussians},
           {"train_seconds", train_seconds},
           {"wall_seconds", wall_seconds},
@@ -376,6 +389,10 @@ std::string TrainResult::to_markdown() const {
      << "), " << init_points << " points, " << num_initial_gaussians << " Gaussians, "
      << std::setprecision(1) << init_seconds << " s\n";
   for (const std::string& note : init_notes) md << "  - " << note << "\n";
+  md << "- priors: depth " << depth_source << " (" << depth_prior_views << " views)";
+  for (const std::string& t : prior_terms) md << ", " << t;
+  md << "\n";
+  for (const std::string& note : depth_notes) md << "  - " << note << "\n";
   md << "- training: iterations " << start_iteration << " to " << final_iteration << " on "
      << rasterizer << ", strategy " << densify_strategy_name(config.trainer.strategy) << ", "
      << std::setprecision(1) << train_seconds << " s (" << std::setprecision(2) << its_per_second
@@ -496,7 +513,45 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
                     << " (" << scene_scale_name(config.scene_scale) << "; camera spread "
                     << camera_extent << ", median depth of the initial Gaussians " << scene_depth
                     << ")";
+  // [SECTION] depth priors and the prior terms ------------------------------------------------
+  const DepthStageResult depth =
+      run_depth_stage(config, dataset, train_views,
+                      mvs_stage_folder(config, dataset, train_views, out.string()), out.string());
+  result.depth_source = depth_source_name(depth.source);
+  result.depth_prior_views = depth.views_with_prior;
+  result.depth_seconds = depth.seconds;
+  result.depth_notes = depth.notes;
+  const PriorsConfig& pc = config.priors;
+  std::vector<std::unique_ptr<LossTerm>> terms;
+  if (depth.views_with_prior > 0 && pc.uses_depth()) {
+    if (pc.depth.ranking_weight > 0.f)
+      result.prior_terms.push_back("ranking " + format_number(pc.depth.ranking_weight));
+    if (pc.depth.pearson_weight > 0.f)
+      result.prior_terms.push_back("pearson " + format_number(pc.depth.pearson_weight));
+    if (pc.depth.patch_pearson_weight > 0.f)
+      result.prior_terms.push_back("patch pearson " + format_number(pc.depth.patch_pearson_weight));
+    if (pc.depth.depth_l1_weight > 0.f)
+      result.prior_terms.push_back("depth l1 " + format_number(pc.depth.depth_l1_weight));
+    if (pc.depth.prune_until > 0)
+      result.prior_terms.push_back("floater pruning to " + std::to_string(pc.depth.prune_until));
+    terms.push_back(std::make_unique<DepthPriorLoss>(depth.priors, pc.depth));
+  }
+  if (pc.warp.weight > 0.f && train_views.size() > 1) {
+    result.prior_terms.push_back("warp " + format_number(pc.warp.weight));
+    terms.push_back(std::make_unique<WarpConsistencyLoss>(train_views, depth.priors, pc.warp));
+  }
+  if (trainer_options.dropout_rate > 0.f)
+    result.prior_terms.push_back("dropout " + format_number(trainer_options.dropout_rate));
+  if (trainer_options.opacity_decay < 1.f)
+    result.prior_terms.push_back("opacity decay " + format_number(trainer_options.opacity_decay));
+  if (trainer_options.random_background) result.prior_terms.push_back("random background");
+  {
+    std::string list;
+    for (const std::string& t : result.prior_terms) list += (list.empty() ? "" : ", ") + t;
+    GLIMPSE_LOG(Info) << "train: priors: " << (list.empty() ? std::string("none") : list);
+  }
   Trainer trainer(std::move(train_views), std::move(init), trainer_options, std::move(rasterizer));
+  for (auto& term : terms) trainer.add_loss_term(std::move(term));
 
   if (run.resume) {
     std::ifstream in(checkpoint_path, std::ios::binary);

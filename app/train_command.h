@@ -77,8 +77,13 @@ struct TrainResult {
   std::string init_method;  // the initialiser used (config.init, or what auto picked)
   int64_t init_points = 0;  // points it produced
   double init_seconds = 0;  // the initialisation stage, fallbacks included
-  std::vector<std::string> init_notes;  // initialisers skipped or failed, and why
-  int start_iteration = 0;              // 0, or the iteration of the resumed checkpoint
+  std::vector<std::string> init_notes;   // initialisers skipped or failed, and why
+  std::string depth_source = "none";     // the depth prior used (DepthSource name)
+  int depth_prior_views = 0;             // training views with a depth prior
+  double depth_seconds = 0;              // the depth-prior stage
+  std::vector<std::string> depth_notes;  // priors that could not be made, and why
+  std::vector<std::string> prior_terms;  // loss terms and regularisers on in this run
+  int start_iteration = 0;               // 0, or the iteration of the resumed checkpoint
   int final_iteration = 0;
   int64_t num_gaussians = 0;  // after training
   double train_seconds = 0;   // optimisation steps only

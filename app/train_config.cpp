@@ -43,6 +43,13 @@ constexpr std::pair<const char*, ExtentMode> kExtentNames[] = {
     {"three_sigma", ExtentMode::ThreeSigma}, {"opacity_aware", ExtentMode::OpacityAware}};
 constexpr std::pair<const char*, AntiAliasing> kAntiAliasingNames[] = {
     {"off", AntiAliasing::Off}, {"mip", AntiAliasing::MipSplatting}};
+constexpr std::pair<const char*, DepthSource> kDepthSourceNames[] = {{"auto", DepthSource::Auto},
+                                                                     {"mvs", DepthSource::Mvs},
+                                                                     {"files", DepthSource::Files},
+                                                                     {"model", DepthSource::Model},
+                                                                     {"none", DepthSource::None}};
+constexpr std::pair<const char*, DepthPriorKind> kDepthKindNames[] = {
+    {"depth", DepthPriorKind::Depth}, {"inverse", DepthPriorKind::InverseDepth}};
 
 template <typename E, size_t N>
 const char* name_of(const std::pair<const char*, E> (&names)[N], E value) {
@@ -160,6 +167,48 @@ void visit_fields(TrainConfig& c, Visitor& v) {
       v("blur", t.render.blur);
     });
     v("seed", t.seed);
+    v("dropout_rate", t.dropout_rate);
+    v("dropout_ramp", t.dropout_ramp);
+    v("opacity_decay", t.opacity_decay);
+    v("opacity_decay_until", t.opacity_decay_until);
+    v("prune_opacity", t.prune_opacity);
+    v("prune_every", t.prune_every);
+  });
+  PriorsConfig& p = c.priors;
+  v.object("priors", [&] {
+    v("depth_source", p.depth_source);
+    v("depth_dir", p.depth_dir);
+    v("depth_kind", p.depth_kind);
+    v("depth_png_scale", p.depth_png_scale);
+    v("depth_model", p.depth_model);
+    v("depth_model_convention", p.depth_model_convention);
+    v("depth_required", p.depth_required);
+    v.object("depth", [&] {
+      v("ranking_weight", p.depth.ranking_weight);
+      v("continuity", p.depth.continuity);
+      v("ranking_margin", p.depth.ranking_margin);
+      v("ranking_pairs", p.depth.ranking.pairs);
+      v("ranking_box", p.depth.ranking.box);
+      v("pearson_weight", p.depth.pearson_weight);
+      v("patch_pearson_weight", p.depth.patch_pearson_weight);
+      v("patch", p.depth.patch);
+      v("depth_l1_weight", p.depth.depth_l1_weight);
+      v("min_alpha", p.depth.min_alpha);
+      v("start_iteration", p.depth.start_iteration);
+      v("stop_iteration", p.depth.stop_iteration);
+      v("prune_until", p.depth.prune_until);
+      v("prune_margin", p.depth.prune_margin);
+      v("prune_min_confidence", p.depth.prune_min_confidence);
+    });
+    v.object("warp", [&] {
+      v("weight", p.warp.weight);
+      v("neighbours", p.warp.neighbours);
+      v("delta", p.warp.delta);
+      v("min_alpha", p.warp.min_alpha);
+      v("start_iteration", p.warp.start_iteration);
+      v("stop_iteration", p.warp.stop_iteration);
+      v("occlusion_tolerance", p.warp.occlusion_tolerance);
+    });
   });
 }
 
@@ -182,6 +231,8 @@ Json encode(SceneScale v) { return name_of(kSceneScaleNames, v); }
 Json encode(DensifyStrategy v) { return name_of(kStrategyNames, v); }
 Json encode(ExtentMode v) { return name_of(kExtentNames, v); }
 Json encode(AntiAliasing v) { return name_of(kAntiAliasingNames, v); }
+Json encode(DepthSource v) { return name_of(kDepthSourceNames, v); }
+Json encode(DepthPriorKind v) { return name_of(kDepthKindNames, v); }
 
 class JsonWriter {
  public:
@@ -340,6 +391,12 @@ class JsonReader {
   void decode(const Json& j, AntiAliasing& v, const std::string& key) const {
     decode_enum(j, v, key, kAntiAliasingNames);
   }
+  void decode(const Json& j, DepthSource& v, const std::string& key) const {
+    decode_enum(j, v, key, kDepthSourceNames);
+  }
+  void decode(const Json& j, DepthPriorKind& v, const std::string& key) const {
+    decode_enum(j, v, key, kDepthKindNames);
+  }
 
   std::string what_;
   std::vector<Frame> frames_;
@@ -366,6 +423,19 @@ const char* densify_strategy_name(DensifyStrategy strategy) {
 }
 const char* extent_mode_name(ExtentMode mode) { return name_of(kExtentNames, mode); }
 const char* antialiasing_mode_name(AntiAliasing mode) { return name_of(kAntiAliasingNames, mode); }
+const char* depth_source_name(DepthSource source) { return name_of(kDepthSourceNames, source); }
+DepthSource depth_source_from_name(const std::string& name) {
+  for (const auto& [n, v] : kDepthSourceNames)
+    if (name == n) return v;
+  GLIMPSE_FAIL() << "unknown depth source '" << name << "' (expected one of "
+                 << choices(kDepthSourceNames) << ")";
+  return DepthSource::Auto;
+}
+
+PriorsConfig sparse_view_priors_defaults() {
+  PriorsConfig p;
+  return p;
+}
 
 TrainerOptions sparse_view_trainer_defaults() {
   TrainerOptions t;
@@ -425,9 +495,17 @@ void TrainConfig::check(bool require_paths) const {
                                  << test_every;
   try {
     trainer.check();
+    priors.depth.check();
+    priors.warp.check();
   } catch (const Error& e) {
     throw Error("train: " + user_error_message(e.what()));
   }
+  GLIMPSE_CHECK(std::isfinite(priors.depth_png_scale) && priors.depth_png_scale > 0)
+      << "train: priors.depth_png_scale must be > 0, got " << priors.depth_png_scale;
+  GLIMPSE_CHECK(priors.depth_source != DepthSource::Files || !priors.depth_dir.empty())
+      << "train: depth source 'files' needs a folder (--depth-dir DIR)";
+  GLIMPSE_CHECK(priors.depth_source != DepthSource::Model || !priors.depth_model.empty())
+      << "train: depth source 'model' needs an ONNX file (--depth-model FILE)";
 }
 
 nlohmann::json TrainConfig::to_json() const {

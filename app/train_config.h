@@ -3,7 +3,9 @@
 // <out>/config.json, stored in checkpoints and loaded back with --config.
 #pragma once
 
+#include "optim/prior_terms.h"
 #include "optim/trainer.h"
+#include "priors/depth_prior.h"
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +48,31 @@ enum class EvalProtocol {
          // masked metrics (PSNR over the object mask, SSIM/LPIPS on white-composited images)
 };
 
+// Where the depth priors of the depth losses and floater pruning come from.
+enum class DepthSource {
+  Auto,   // files when depth_dir is set, else the network when depth_model is set, else mvs
+  Mvs,    // the built-in multi-view stereo's filtered depth and confidence (metric)
+  Files,  // one map per training view in depth_dir (.npy, .pfm, .exr, 16-bit .png)
+  Model,  // a monocular network (ONNX) run on each training view
+  None,   // no depth prior: the depth losses and pruning are off
+};
+
+// The sparse-view priors of a run: the depth source and the loss terms that use it.
+struct PriorsConfig {
+  DepthSource depth_source = DepthSource::Auto;
+  std::string depth_dir;  // Files: <depth_dir>/<view stem>.{npy,pfm,exr,png}
+  DepthPriorKind depth_kind = DepthPriorKind::Depth;      // Files: what the values are
+  double depth_png_scale = 1000.0;                        // Files, 16-bit PNG: value / scale
+  std::string depth_model;                                // Model: the ONNX file
+  std::string depth_model_convention = "depth-anything";  // midas, dpt or depth-anything
+  // A prior that cannot be made (missing file, wrong size, NaN, a model that does not load) is
+  // an error when required; otherwise the run continues without it and says so.
+  bool depth_required = false;
+  DepthLossOptions depth;  // ranking, Pearson, floater pruning (optim/prior_terms.h)
+  WarpLossOptions warp;    // multi-view warp consistency
+  bool uses_depth() const { return depth.any_loss() || depth.prune_until > 0; }
+};
+
 // "none"/"llff"/"dtu", "auto"/"cpu"/"cuda", "cameras"/"depth",
 // "auto"/"mvs"/"colmap"/"hull"/"depth"/"random"/"points", "adc"/"mcmc"/"none",
 // "three_sigma"/"opacity_aware", "off"/"mip".
@@ -56,6 +83,8 @@ const char* scene_scale_name(SceneScale scale);
 const char* densify_strategy_name(DensifyStrategy strategy);
 const char* extent_mode_name(ExtentMode mode);
 const char* antialiasing_mode_name(AntiAliasing mode);
+const char* depth_source_name(DepthSource source);            // "auto"/"mvs"/"files"/"model"/"none"
+DepthSource depth_source_from_name(const std::string& name);  // throws listing the choices
 
 // The command's trainer defaults: the reference 3DGS values (TrainerOptions{}) with three changes
 // for sparse captures, measured (figures in train_config.cpp and docs/NOTES.md):
@@ -67,6 +96,9 @@ const char* antialiasing_mode_name(AntiAliasing mode);
 //    the reference rate is relative to the camera spread, which in a forward-facing capture is
 //    a small fraction of the scene depth and in an object capture about its distance.
 TrainerOptions sparse_view_trainer_defaults();
+
+// The sparse-view priors on by default (figures in train_config.cpp and docs/NOTES.md).
+PriorsConfig sparse_view_priors_defaults();
 
 struct TrainConfig {
   std::string dataset;                     // dataset folder (LLFF, COLMAP, DTU; see format)
@@ -113,6 +145,7 @@ struct TrainConfig {
                                 // (0: never)
   int test_every = 0;           // test-view PSNR every N iterations (0: only at the end)
   TrainerOptions trainer = sparse_view_trainer_defaults();  // the optimisation (optim/trainer.h)
+  PriorsConfig priors = sparse_view_priors_defaults();      // depth source and prior losses
 
   // Throws glimpse::Error naming the field: threads < 0, factor < 1, views not 3/6/9 (with a
   // protocol), init_stride < 1,

@@ -6,7 +6,9 @@
 #include "renderer/gaussians.h"
 #include "renderer/rasterizer.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace glimpse {
 
@@ -16,6 +18,9 @@ struct LossContext {
   const View* view = nullptr;
   const RenderOutput* render = nullptr;
   const Gaussians* gaussians = nullptr;
+  const std::vector<View>* views = nullptr;  // every training view (neighbours for warping)
+  float scene_scale = 1.f;                   // the trainer's scene extent (its units)
+  uint64_t seed = 0;                         // the run's seed (terms derive their own streams)
 };
 
 class LossTerm {
@@ -27,6 +32,13 @@ class LossTerm {
   // terms on the parameters themselves, into `v_params`.
   virtual double evaluate(const LossContext& context, RenderOutputGradients& v_render,
                           GaussianGradients& v_params) = 0;
+  // Optional pruning after the optimiser step of `iteration`: sets remove[i] = 1 for Gaussians to
+  // delete (`remove` arrives sized like `gaussians`, all 0). Returns false when it did not run.
+  virtual bool prune(int iteration, const Gaussians& gaussians, const std::vector<View>& views,
+                     std::vector<uint8_t>& remove) {
+    (void)iteration, (void)gaussians, (void)views, (void)remove;
+    return false;
+  }
 };
 
 }  // namespace glimpse

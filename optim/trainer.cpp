@@ -79,6 +79,16 @@ void TrainerOptions::check() const {
   GLIMPSE_CHECK(iterations > 0) << "iterations must be > 0, got " << iterations;
   GLIMPSE_CHECK(dssim_lambda >= 0 && dssim_lambda <= 1)
       << "dssim_lambda must be in [0, 1], got " << dssim_lambda;
+  GLIMPSE_CHECK(dropout_rate >= 0.f && dropout_rate < 1.f)
+      << "dropout_rate must be in [0, 1), got " << dropout_rate;
+  GLIMPSE_CHECK(dropout_ramp >= 0) << "dropout_ramp must be >= 0, got " << dropout_ramp;
+  GLIMPSE_CHECK(opacity_decay > 0.f && opacity_decay <= 1.f)
+      << "opacity_decay must be in (0, 1], got " << opacity_decay;
+  GLIMPSE_CHECK(opacity_decay_until >= 0)
+      << "opacity_decay_until must be >= 0, got " << opacity_decay_until;
+  GLIMPSE_CHECK(prune_opacity >= 0.f && prune_opacity < 1.f)
+      << "prune_opacity must be in [0, 1), got " << prune_opacity;
+  GLIMPSE_CHECK(prune_every > 0) << "prune_every must be > 0, got " << prune_every;
   GLIMPSE_CHECK(std::isfinite(scene_extent) && scene_extent >= 0.f)
       << "scene_extent must be finite and >= 0 (0: from the cameras), got " << scene_extent;
   lr.check();
@@ -243,6 +253,80 @@ void Trainer::apply_densify_result(const DensifyResult& result) {
     adam_.reset_moments(AdamGroup::kOpacityLogits);
 }
 
+// [SECTION] regularisers
+// ---------------------------------------------------------------------------
+namespace {
+constexpr float kDroppedLogit = -30.f;  // opacity ~1e-13: below every alpha threshold
+float sigmoidf(float x) { return 1.f / (1.f + std::exp(-x)); }
+float logitf(float p) { return std::log(p / (1.f - p)); }
+}  // namespace
+
+// Replaces the opacity logits for this step's render (the true ones are kept aside) and returns
+// the rate used.
+double Trainer::apply_dropout() {
+  if (options_.dropout_rate <= 0.f) return 0.0;
+  const int ramp = options_.dropout_ramp > 0 ? options_.dropout_ramp : options_.iterations;
+  const double rate =
+      options_.dropout_rate * std::min(1.0, static_cast<double>(iteration_) / std::max(1, ramp));
+  if (rate <= 0.0) return 0.0;
+  const size_t n = gaussians_.size();
+  kept_logits_ = gaussians_.opacity_logits;
+  dropped_.assign(n, 0);
+  // One 64-bit draw per Gaussian: deterministic for the seed, stored with the engine's state.
+  const uint64_t threshold = static_cast<uint64_t>(rate * 18446744073709551615.0);
+  const float compensation = static_cast<float>(1.0 / (1.0 - rate));
+  for (size_t i = 0; i < n; ++i) {
+    if (rng_() < threshold) {
+      dropped_[i] = 1;
+      gaussians_.opacity_logits[i] = kDroppedLogit;
+    } else {
+      gaussians_.opacity_logits[i] = compensated_logit(kept_logits_[i], compensation);
+    }
+  }
+  return rate;
+}
+
+// Chains the opacity gradient through the compensation (o' = o / (1 - r), clamped) and restores
+// the true logits.
+void Trainer::dropout_backward(double rate) {
+  if (rate <= 0.0) return;
+  const float compensation = static_cast<float>(1.0 / (1.0 - rate));
+  for (size_t i = 0; i < gaussians_.size(); ++i) {
+    float& g = grads_.opacity_logits[i];
+    if (dropped_[i]) {
+      g = 0.f;
+      continue;
+    }
+    g = compensated_logit_vjp(kept_logits_[i], compensation, g);
+  }
+  gaussians_.opacity_logits = kept_logits_;
+}
+
+// The loss terms' pruning (e.g. floaters in front of the depth prior) and, without
+// densification, the opacity threshold; every prune_every iterations.
+int64_t Trainer::prune_after_step() {
+  if (iteration_ % options_.prune_every != 0) return 0;
+  const size_t n = gaussians_.size();
+  std::vector<uint8_t> remove(n, 0);
+  bool ran = false;
+  for (auto& term : loss_terms_) ran |= term->prune(iteration_, gaussians_, views_, remove);
+  if (options_.prune_opacity > 0.f && options_.strategy == DensifyStrategy::None) {
+    for (size_t i = 0; i < n; ++i)
+      if (sigmoidf(gaussians_.opacity_logits[i]) < options_.prune_opacity) remove[i] = 1;
+    ran = true;
+  }
+  if (!ran) return 0;
+  DensifyResult result;
+  for (size_t i = 0; i < n; ++i)
+    if (!remove[i]) result.source.push_back(static_cast<int64_t>(i));
+  const int64_t pruned = static_cast<int64_t>(n - result.source.size());
+  // Never prune the model away entirely: a view with nothing in it cannot recover.
+  if (pruned == 0 || result.source.empty()) return 0;
+  gaussians_ = gather_gaussians(gaussians_, result.source);
+  apply_densify_result(result);
+  return pruned;
+}
+
 StepStats Trainer::step() {
   Timer timer;
   ++iteration_;
@@ -260,6 +344,16 @@ StepStats Trainer::step() {
     for (int c = 0; c < 3; ++c) bg[c] = static_cast<float>((rng_() >> 40) * (1.0 / 16777216.0));
   ro.background = bg;
 
+  const double dropout = apply_dropout();
+  stats.dropout_rate = dropout;
+  // Until dropout_backward restores them, a throw must put the true opacities back.
+  struct RestoreLogits {
+    Trainer* t;
+    bool armed;
+    ~RestoreLogits() {
+      if (armed) t->gaussians_.opacity_logits = t->kept_logits_;
+    }
+  } restore{this, dropout > 0.0};
   rasterizer_->forward(gaussians_, view.camera, ro, render_);
 
   // Target: the image, composited over the step's background where a mask says "background".
@@ -291,7 +385,7 @@ StepStats Trainer::step() {
   GaussianGradients extra;
   if (!loss_terms_.empty()) {
     extra.resize_like(gaussians_);
-    LossContext ctx{iteration_, vi, &view, &render_, &gaussians_};
+    LossContext ctx{iteration_, vi, &view, &render_, &gaussians_, &views_, extent_, options_.seed};
     for (auto& term : loss_terms_) stats.loss += term->evaluate(ctx, v_render_, extra);
   }
   if (!std::isfinite(stats.loss))
@@ -300,6 +394,8 @@ StepStats Trainer::step() {
         iteration_, "loss");
 
   rasterizer_->backward(gaussians_, view.camera, ro, v_render_, grads_);
+  restore.armed = false;
+  dropout_backward(dropout);
   if (!loss_terms_.empty()) {
     auto add = [](std::vector<float>& a, const std::vector<float>& b) {
       for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
@@ -336,6 +432,11 @@ StepStats Trainer::step() {
   if (mcmc_) dr = mcmc_->step(iteration_, lr_means, gaussians_, rng_);
   apply_densify_result(dr);
   stats.densify = dr.stats;
+  if (options_.opacity_decay < 1.f &&
+      (options_.opacity_decay_until == 0 || iteration_ <= options_.opacity_decay_until))
+    for (float& l : gaussians_.opacity_logits)
+      l = logitf(std::max(sigmoidf(l) * options_.opacity_decay, 1e-7f));
+  stats.pruned = prune_after_step();
   stats.num_gaussians = static_cast<int64_t>(gaussians_.size());
   stats.seconds = timer.seconds();
   return stats;

@@ -11,6 +11,8 @@
 #include "optim/loss_term.h"
 #include "renderer/rasterizer.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -48,6 +50,17 @@ struct TrainerOptions {
   RenderOptions render;  // extent mode, anti-aliasing, near/far (sh_degree, background
                          // are set per step)
   uint64_t seed = 0;     // view order, split sampling, noise
+  // DropGaussian (Park et al. CVPR 2025): in each training render, every Gaussian is dropped with
+  // probability r_t = dropout_rate * min(1, t / dropout_ramp) and the kept ones' opacities are
+  // divided by (1 - r_t). 0: off; the paper uses 0.2 over 10k iterations.
+  float dropout_rate = 0.f;
+  int dropout_ramp = 0;  // iterations of the linear ramp (0: the run's iterations)
+  // Opacity decay (Binocular3DGS, Han et al. NeurIPS 2024): after each step every opacity is
+  // multiplied by this, so Gaussians the views do not keep up fade and can be pruned. 1: off.
+  float opacity_decay = 1.f;
+  int opacity_decay_until = 0;  // the last iteration decayed (0: all)
+  float prune_opacity = 0.f;    // without densification: remove Gaussians below this opacity
+  int prune_every = 500;        // ... every N iterations
   // The scene's scale, which the position learning rate and the densification thresholds are
   // relative to; 0 takes the training cameras' spread (scene_extent_of, the reference 3DGS
   // choice). Set by the caller (e.g. from the initial geometry's depth, scene_depth_of), not
@@ -64,6 +77,8 @@ struct StepStats {
   double l1 = 0, ssim = 0;    // photometric terms on this view
   double psnr = 0;            // of the render against this training view
   int64_t num_gaussians = 0;  // after densification
+  int64_t pruned = 0;         // removed by the loss terms' pruning and the opacity threshold
+  double dropout_rate = 0;    // DropGaussian rate of this step
   int active_sh_degree = 0;
   double seconds = 0;  // wall time of the step
   DensifyStats densify;
@@ -113,6 +128,9 @@ class Trainer {
   void check_finite_gradients(const GaussianGradients& grads) const;
   void check_finite_parameters(const Gaussians& g) const;
   void apply_densify_result(const DensifyResult& result);
+  int64_t prune_after_step();
+  double apply_dropout();
+  void dropout_backward(double rate);
 
   std::vector<View> views_;
   Gaussians gaussians_;
@@ -130,6 +148,8 @@ class Trainer {
   RenderOutput render_;
   RenderOutputGradients v_render_;
   GaussianGradients grads_;
+  std::vector<float> kept_logits_;  // DropGaussian: the true logits while a step renders
+  std::vector<uint8_t> dropped_;    // DropGaussian: 1 for the Gaussians dropped this step
 };
 
 // Radius of the camera centres around their mean, times 1.1 (3DGS getNerfppNorm); 1 for a
@@ -143,5 +163,22 @@ float scene_extent_of(const std::vector<View>& views);
 float scene_depth_of(const std::vector<View>& views, const Gaussians& gaussians);
 
 double psnr_of(const Image<float>& a, const Image<float>& b);
+
+// DropGaussian's opacity compensation on logits: the logit of min(sigmoid(l) c, kMax) for
+// c = 1 / (1 - rate), and its VJP (0 where the compensated opacity is clamped).
+inline constexpr double kMaxCompensatedOpacity = 0.9999;
+template <typename T>
+T compensated_logit(T logit, T c) {
+  const T o = std::min(c / (T(1) + std::exp(-logit)), T(kMaxCompensatedOpacity));
+  return std::log(o / (T(1) - o));
+}
+template <typename T>
+T compensated_logit_vjp(T logit, T c, T v_out) {
+  const T o = T(1) / (T(1) + std::exp(-logit));
+  const T oc = o * c;
+  if (oc >= T(kMaxCompensatedOpacity)) return T(0);
+  // d logit(c o) / d l = c o (1 - o) / (c o (1 - c o)) = (1 - o) / (1 - c o).
+  return v_out * (T(1) - o) / (T(1) - oc);
+}
 
 }  // namespace glimpse

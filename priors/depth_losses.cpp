@@ -242,6 +242,29 @@ T patch_pearson_depth_loss(const Image<T>& depth, const Image<T>& prior, const I
   return total / static_cast<T>(count);
 }
 
+// [SECTION] metric depth -------------------------------------------------------------------------
+template <typename T>
+T relative_depth_l1_loss(const Image<T>& depth, const Image<T>& prior, const Image<T>& weight,
+                         T scale, Image<T>* v_depth) {
+  double sw = 0, total = 0;
+  for (size_t p = 0; p < depth.size(); ++p) {
+    const double w = weight.data()[p], pr = prior.data()[p];
+    if (w <= 0 || !(pr > 0)) continue;
+    sw += w;
+    total += w * std::abs(depth.data()[p] - pr) / pr;
+  }
+  if (sw <= 0) return T(0);
+  if (v_depth)
+    for (size_t p = 0; p < depth.size(); ++p) {
+      const double w = weight.data()[p], pr = prior.data()[p];
+      if (w <= 0 || !(pr > 0)) continue;
+      const double diff = depth.data()[p] - pr;
+      if (diff == 0) continue;
+      v_depth->data()[p] += static_cast<T>(scale * w / (sw * pr) * (diff > 0 ? 1.0 : -1.0));
+    }
+  return static_cast<T>(total / sw);
+}
+
 // [SECTION] multi-view consistency ---------------------------------------------------------------
 template <typename T>
 T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Image<T>& src_image,
@@ -333,6 +356,8 @@ T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Ima
                                    Image<T>*);                                                   \
   template T patch_pearson_depth_loss<T>(const Image<T>&, const Image<T>&, const Image<T>&, int, \
                                          int, int, T, Image<T>*);                                \
+  template T relative_depth_l1_loss<T>(const Image<T>&, const Image<T>&, const Image<T>&, T,     \
+                                       Image<T>*);                                               \
   template T warp_consistency_loss<T>(const Image<T>&, const Image<T>&, const Image<T>&,         \
                                       const Camera&, const WarpTarget<T>&, T, T, Image<T>*,      \
                                       int64_t*);

@@ -70,6 +70,15 @@ template <typename T>
 T patch_pearson_depth_loss(const Image<T>& depth, const Image<T>& prior, const Image<T>& weight,
                            int patch, int offset_x, int offset_y, T scale, Image<T>* v_depth);
 
+// [SECTION] metric depth -------------------------------------------------------------------------
+
+// For metric priors (multi-view stereo): the weighted mean relative error
+// L = (1/sum w) sum w |D - P| / P over pixels with weight > 0 and P > 0. Adds dL/dD * scale into
+// v_depth.
+template <typename T>
+T relative_depth_l1_loss(const Image<T>& depth, const Image<T>& prior, const Image<T>& weight,
+                         T scale, Image<T>* v_depth);
+
 // [SECTION] multi-view consistency ---------------------------------------------------------------
 
 // A neighbouring training view: its image, camera and (optionally) a depth for occlusion tests.

@@ -148,6 +148,27 @@ TEST(DepthPearson, ZeroForAnAffineCopyOfThePriorAndTwoForItsNegation) {
   for (size_t i = 0; i < v.size(); ++i) ASSERT_EQ(v.data()[i], 0.0);
 }
 
+TEST(DepthL1, RelativeErrorVjpMatchesCentralDifferencesAndIsZeroAtThePrior) {
+  const int w = 20, h = 14;
+  const Image<double> prior = smooth_depth(w, h, 2.0, 0.4);
+  const Image<double> depth = smooth_depth(w, h, 2.2, 1.3);
+  Image<double> weight(w, h, 1, 1.0);
+  weight.at(2, 2) = 0.0;
+  weight.at(7, 3) = 0.5;
+  expect_vjp_matches(
+      depth,
+      [&](const Image<double>& d, Image<double>* v) {
+        return relative_depth_l1_loss(d, prior, weight, 1.0, v);
+      },
+      1e-6);
+  Image<double>* none = nullptr;
+  EXPECT_EQ(relative_depth_l1_loss(prior, prior, weight, 1.0, none), 0.0);
+  // 10 % too far everywhere: a mean relative error of 0.1.
+  Image<double> far = prior;
+  for (size_t i = 0; i < far.size(); ++i) far.data()[i] *= 1.1;
+  EXPECT_NEAR(relative_depth_l1_loss(far, prior, weight, 1.0, none), 0.1, 1e-12);
+}
+
 // Two cameras looking at a textured plane z = 5 (world), the second shifted along x.
 struct WarpScene {
   Camera src, tgt;
