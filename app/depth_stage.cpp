@@ -4,6 +4,7 @@
 #include "app/cli.h"
 #include "app/mvs_command.h"
 #include "core/check.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/timer.h"
 #include "io/depth_io.h"
@@ -21,12 +22,16 @@ namespace {
 
 // The depth-like values of a prior (larger is farther) at its confident pixels, for the images.
 void write_prior_images(const DepthPrior& prior, const fs::path& dir, const std::string& stem) {
+  // Depth as is; inverse depth as (its maximum - value), linear in disparity, larger farther.
+  float max_value = 0.f;
+  for (size_t i = 0; i < prior.values.size(); ++i)
+    if (prior.confidence.data()[i] > 0.f) max_value = std::max(max_value, prior.values.data()[i]);
   std::vector<float> values;
   Image<float> depthlike(prior.values.width(), prior.values.height(), 1);
-  const float sign = prior.kind == DepthPriorKind::Depth ? 1.f : -1.f;
   for (size_t i = 0; i < depthlike.size(); ++i) {
     if (prior.confidence.data()[i] <= 0.f) continue;
-    depthlike.data()[i] = sign * prior.values.data()[i];
+    depthlike.data()[i] = prior.kind == DepthPriorKind::Depth ? prior.values.data()[i]
+                                                              : max_value - prior.values.data()[i];
     values.push_back(depthlike.data()[i]);
   }
   if (values.empty()) return;
@@ -44,6 +49,23 @@ void write_prior_images(const DepthPrior& prior, const fs::path& dir, const std:
 }
 
 std::string stem_of(const View& view) { return fs::path(view.name).stem().string(); }
+
+// The cache key of a network's prediction for one view: the model file (path, size, time),
+// the convention and the view's name and pixels.
+std::string model_cache_key(const PriorsConfig& pc, const View& view) {
+  Fnv64 h;
+  std::error_code ec;
+  const fs::path model = fs::absolute(pc.depth_model, ec);
+  h.str(model.string());
+  h.num(static_cast<double>(fs::file_size(model, ec)));
+  h.num(static_cast<double>(fs::last_write_time(model, ec).time_since_epoch().count()));
+  h.str(pc.depth_model_convention);
+  h.str(view.name);
+  h.num(view.image.width());
+  h.num(view.image.height());
+  h.bytes(view.image.data(), view.image.size() * sizeof(float));
+  return h.hex();
+}
 
 }  // namespace
 
@@ -162,9 +184,32 @@ DepthStageResult run_depth_stage(const TrainConfig& config, const Dataset& datas
     } catch (const Error& e) {
       fail(user_error_message(e.what()));
     }
+    // Predictions are cached per view in <cache_dir or out>/depth_model/<key>.npy.
+    const fs::path cache =
+        fs::path(config.cache_dir.empty() ? out_dir : config.cache_dir) / "depth_model";
     for (size_t i = 0; model && i < train_views.size(); ++i) {
       try {
-        result.priors[i] = model->predict(train_views[i].image, train_views[i].name);
+        const fs::path cached = cache / (model_cache_key(pc, train_views[i]) + ".npy");
+        if (fs::is_regular_file(cached)) {
+          DepthPrior& p = result.priors[i];
+          p.kind = DepthPriorKind::InverseDepth;
+          p.source = pc.depth_model + " on " + train_views[i].name + " (cached)";
+          p.values = read_depth_npy(cached.string());
+          p.confidence = Image<float>(p.values.width(), p.values.height(), 1);
+          for (size_t k = 0; k < p.values.size(); ++k)
+            p.confidence.data()[k] = p.values.data()[k] >= 0.f ? 1.f : 0.f;
+          for (size_t k = 0; k < p.values.size(); ++k)
+            if (p.confidence.data()[k] == 0.f) p.values.data()[k] = 0.f;
+        } else {
+          result.priors[i] = model->predict(train_views[i].image, train_views[i].name);
+          // Cached with -1 where the network gave no confident value.
+          Image<float> stored = result.priors[i].values;
+          for (size_t k = 0; k < stored.size(); ++k)
+            if (result.priors[i].confidence.data()[k] <= 0.f) stored.data()[k] = -1.f;
+          std::error_code ec;
+          fs::create_directories(cache, ec);
+          if (!ec) write_depth_npy(cached.string(), stored);
+        }
         check_depth_prior(result.priors[i], train_views[i].camera.width,
                           train_views[i].camera.height);
       } catch (const Error& e) {

@@ -3,6 +3,7 @@
 
 #include "app/report_values.h"
 #include "core/check.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/timer.h"
 #include "eval/protocols.h"
@@ -32,25 +33,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // [SECTION] helpers ------------------------------------------------------------------------------
-
-// FNV-1a 64.
-struct Fnv64 {
-  uint64_t h = 0xcbf29ce484222325ull;
-  void bytes(const void* data, size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) {
-      h ^= p[i];
-      h *= 0x100000001b3ull;
-    }
-  }
-  void str(const std::string& s) {
-    const uint64_t n = s.size();
-    bytes(&n, sizeof(n));
-    bytes(s.data(), s.size());
-  }
-  void num(double v) { bytes(&v, sizeof(v)); }
-  void num(int v) { bytes(&v, sizeof(v)); }
-};
 
 // File stems of the views' maps: the image name's stem, with the view index in front when two
 // views share a stem.
@@ -316,9 +298,7 @@ std::string mvs_cache_key(const std::vector<View>& views, double near, double fa
   h.num(near);
   h.num(far);
   h.str(options.key());
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h.h));
-  return hex;
+  return h.hex();
 }
 
 MvsStageResult run_mvs_stage(const std::vector<View>& views, double near, double far,

@@ -6,6 +6,7 @@
 
 #include "io/depth_io.h"
 #include "tests/io/test_util.h"
+#include "tests/support/fixtures.h"
 #include "tests/support/synthetic_rig.h"
 
 #include <gtest/gtest.h>
@@ -120,6 +121,35 @@ TEST(DepthStage, AModelThatDoesNotLoadIsNamedAndSkipped) {
   EXPECT_NE(r.notes[0].find("broken.onnx"), std::string::npos) << r.notes[0];
   c.priors.depth_required = true;
   EXPECT_ERROR_CONTAINS(run_depth_stage(c, dataset, views, "", tmp.path().string()), "broken.onnx");
+}
+
+TEST(DepthStage, ANetworkPredictsInverseDepthOncePerViewAndTheCacheServesRepeats) {
+  TempDir tmp;
+  const auto views = three_views();
+  const fs::path model =
+      testing::source_dir() / "tests" / "data" / "depth_model" / "tiny_depth.onnx";
+  ASSERT_TRUE(fs::is_regular_file(model)) << model;
+  TrainConfig c;
+  c.threads = 1;
+  c.cache_dir = (tmp.path() / "cache").string();
+  c.priors.depth_model = model.string();
+  c.priors.depth_model_convention = "dpt";
+  c.priors.depth.pearson_weight = 0.05f;
+  Dataset dataset;
+  dataset.views = views;
+  const DepthStageResult first = run_depth_stage(c, dataset, views, "", tmp.path().string());
+  EXPECT_EQ(first.source, DepthSource::Model);
+  ASSERT_EQ(first.views_with_prior, 3);
+  EXPECT_EQ(first.priors[0].kind, DepthPriorKind::InverseDepth);
+  EXPECT_EQ(first.priors[0].values.width(), 32);
+  EXPECT_EQ(first.priors[0].source.find("(cached)"), std::string::npos);
+  const DepthStageResult second = run_depth_stage(c, dataset, views, "", tmp.path().string());
+  ASSERT_EQ(second.views_with_prior, 3);
+  EXPECT_NE(second.priors[0].source.find("(cached)"), std::string::npos);
+  for (size_t k = 0; k < first.priors[1].values.size(); ++k) {
+    ASSERT_EQ(first.priors[1].confidence.data()[k], second.priors[1].confidence.data()[k]);
+    ASSERT_EQ(first.priors[1].values.data()[k], second.priors[1].values.data()[k]);
+  }
 }
 
 TEST(DepthStage, MultiViewStereoGivesMetricPriorsAndNothingRunsWhenNoTermNeedsThem) {
