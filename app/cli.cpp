@@ -239,6 +239,11 @@ int run_cli(int argc, const char* const* argv) {
                    "Multi-view warp consistency weight (0: off)")
       ->default_str(std::to_string(train_defaults.priors.warp.weight));
   train_cmd
+      ->add_option("--self-consistency-weight", train_flags.priors.self_consistency.weight,
+                   "Binocular3DGS self-consistency weight: a render from a sideways-shifted "
+                   "camera warped back through the rendered depth (0: off; a second render)")
+      ->default_str(std::to_string(train_defaults.priors.self_consistency.weight));
+  train_cmd
       ->add_option("--prune-floaters", train_flags.priors.depth.prune_until,
                    "Prune Gaussians in front of the confident depth prior until this iteration "
                    "(0: off)")
@@ -414,6 +419,8 @@ int run_cli(int argc, const char* const* argv) {
       flags["priors"]["depth"]["depth_l1_weight"] = pf.depth.depth_l1_weight;
     if (given("--prune-floaters")) flags["priors"]["depth"]["prune_until"] = pf.depth.prune_until;
     if (given("--warp-weight")) flags["priors"]["warp"]["weight"] = pf.warp.weight;
+    if (given("--self-consistency-weight"))
+      flags["priors"]["self_consistency"]["weight"] = pf.self_consistency.weight;
     config.update_from_json(flags, "command line");
     if (train_dump_config) {
       std::cout << config.to_json().dump(2) << "\n";

@@ -540,6 +540,12 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
     result.prior_terms.push_back("warp " + format_number(pc.warp.weight));
     terms.push_back(std::make_unique<WarpConsistencyLoss>(train_views, depth.priors, pc.warp));
   }
+  if (pc.self_consistency.weight > 0.f) {
+    result.prior_terms.push_back("self-consistency " + format_number(pc.self_consistency.weight));
+    std::string second_device;
+    terms.push_back(std::make_unique<SelfConsistencyLoss>(make_rasterizer(config, second_device),
+                                                          pc.self_consistency));
+  }
   if (trainer_options.dropout_rate > 0.f)
     result.prior_terms.push_back("dropout " + format_number(trainer_options.dropout_rate));
   if (trainer_options.opacity_decay < 1.f)

@@ -18,9 +18,10 @@ struct LossContext {
   const View* view = nullptr;
   const RenderOutput* render = nullptr;
   const Gaussians* gaussians = nullptr;
-  const std::vector<View>* views = nullptr;  // every training view (neighbours for warping)
-  float scene_scale = 1.f;                   // the trainer's scene extent (its units)
-  uint64_t seed = 0;                         // the run's seed (terms derive their own streams)
+  const std::vector<View>* views = nullptr;       // every training view (neighbours for warping)
+  float scene_scale = 1.f;                        // the trainer's scene extent (its units)
+  uint64_t seed = 0;                              // the run's seed (terms derive their own streams)
+  const RenderOptions* render_options = nullptr;  // how the step rendered (SH degree, background)
 };
 
 class LossTerm {

@@ -52,6 +52,19 @@ void WarpLossOptions::check() const {
   GLIMPSE_CHECK(occlusion_tolerance >= 0.f) << "warp consistency: occlusion_tolerance >= 0";
 }
 
+void SelfConsistencyOptions::check() const {
+  GLIMPSE_CHECK(std::isfinite(weight) && weight >= 0.f)
+      << "self-consistency: weight must be >= 0, got " << weight;
+  GLIMPSE_CHECK(std::isfinite(baseline) && baseline > 0.f)
+      << "self-consistency: baseline must be > 0, got " << baseline;
+  GLIMPSE_CHECK(every >= 1) << "self-consistency: every must be >= 1, got " << every;
+  GLIMPSE_CHECK(delta > 0.f) << "self-consistency: delta must be > 0";
+  GLIMPSE_CHECK(min_alpha >= 0.f && min_alpha < 1.f)
+      << "self-consistency: min_alpha must be in [0, 1)";
+  GLIMPSE_CHECK(start_iteration >= 0 && stop_iteration >= 0)
+      << "self-consistency: iterations must be >= 0";
+}
+
 // [SECTION] depth priors -------------------------------------------------------------------------
 DepthPriorLoss::DepthPriorLoss(std::vector<DepthPrior> priors, const DepthLossOptions& options)
     : priors_(std::move(priors)), options_(options) {
@@ -229,6 +242,56 @@ double WarpConsistencyLoss::evaluate(const LossContext& ctx, RenderOutputGradien
                                                 target, options_.delta, per, &v_render.depth);
   }
   return total;
+}
+
+// [SECTION] self-consistency ----------------------------------------------------------------------
+SelfConsistencyLoss::SelfConsistencyLoss(std::unique_ptr<Rasterizer> rasterizer,
+                                         const SelfConsistencyOptions& options)
+    : rasterizer_(std::move(rasterizer)), options_(options) {
+  options_.check();
+  GLIMPSE_CHECK(rasterizer_ != nullptr) << "self-consistency: no rasterizer";
+}
+
+double SelfConsistencyLoss::evaluate(const LossContext& ctx, RenderOutputGradients& v_render,
+                                     GaussianGradients& v_params) {
+  if (options_.weight <= 0.f || ctx.render_options == nullptr) return 0.0;
+  if (!active(ctx.iteration, options_.start_iteration, options_.stop_iteration)) return 0.0;
+  if (ctx.iteration % options_.every != 0) return 0.0;
+  std::mt19937_64 rng(mix(ctx.seed, static_cast<uint64_t>(ctx.iteration), 0xb1c0));
+  const double u = static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
+  const double sign = (rng() & 1) ? 1.0 : -1.0;
+  const double shift = sign * (0.5 + 0.5 * u) * options_.baseline * ctx.scene_scale;
+  // The centre moves by `shift` along the camera's own x axis: p_virtual = p_cam - (shift, 0, 0).
+  Camera virtual_camera = ctx.view->camera;
+  virtual_camera.translation.x -= shift;
+  rasterizer_->forward(*ctx.gaussians, virtual_camera, *ctx.render_options, virtual_render_);
+  const RenderOutput& r = *ctx.render;
+  const int w = r.depth.width(), h = r.depth.height();
+  Image<float> weight(w, h, 1);
+  const Image<float>& mask = ctx.view->mask;
+  for (size_t p = 0; p < weight.size(); ++p) {
+    float wt = r.alpha.data()[p] >= options_.min_alpha ? 1.f : 0.f;
+    if (!mask.empty()) wt *= mask.data()[p];
+    weight.data()[p] = wt;
+  }
+  v_virtual_.rgb = Image<float>(w, h, 3);
+  v_virtual_.alpha = Image<float>();
+  v_virtual_.depth = Image<float>();
+  v_virtual_.median_depth = Image<float>();
+  WarpTarget<float> target{&virtual_render_.rgb, &virtual_camera, nullptr};
+  const double loss = warp_consistency_loss<float>(
+      r.depth, weight, ctx.view->image, ctx.view->camera, target, options_.delta, options_.weight,
+      &v_render.depth, nullptr, &v_virtual_.rgb);
+  rasterizer_->backward(*ctx.gaussians, virtual_camera, *ctx.render_options, v_virtual_, grads_);
+  auto add = [](std::vector<float>& a, const std::vector<float>& b) {
+    for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+  };
+  add(v_params.means, grads_.means);
+  add(v_params.log_scales, grads_.log_scales);
+  add(v_params.quats, grads_.quats);
+  add(v_params.opacity_logits, grads_.opacity_logits);
+  add(v_params.sh, grads_.sh);
+  return options_.weight * loss;
 }
 
 }  // namespace glimpse

@@ -7,6 +7,7 @@
 #include "priors/depth_losses.h"
 #include "priors/depth_prior.h"
 
+#include <memory>
 #include <vector>
 
 namespace glimpse {
@@ -100,6 +101,38 @@ class WarpConsistencyLoss : public LossTerm {
   std::vector<std::vector<int>> neighbours_;
   std::vector<Image<float>> occlusion_depth_;  // per view; empty: unknown
   WarpLossOptions options_;
+};
+
+struct SelfConsistencyOptions {
+  float weight = 0.f;       // 0 = off
+  float baseline = 0.02f;   // the virtual camera's shift along its x axis, x the scene scale
+  int every = 1;            // on every N-th step (each costs a second render and backward)
+  float delta = 0.05f;      // Huber threshold on the colour residual
+  float min_alpha = 0.5f;   // source pixels below this rendered opacity are not warped
+  int start_iteration = 0;  // first iteration with the term
+  int stop_iteration = 0;   // last one (0: to the end)
+  void check() const;
+};
+
+// Binocular3DGS's self-consistency (Han et al. NeurIPS 2024): the model is rendered from a
+// virtual camera shifted sideways by a random baseline (left or right, 0.5 to 1 x baseline x the
+// scene scale), that render is warped back into the step's view through the view's rendered
+// depth and compared with the view's image. Gradients reach the depth of the view and, through
+// the term's own rasterizer, every Gaussian of the virtual render.
+class SelfConsistencyLoss : public LossTerm {
+ public:
+  SelfConsistencyLoss(std::unique_ptr<Rasterizer> rasterizer,
+                      const SelfConsistencyOptions& options);
+  std::string name() const override { return "self_consistency"; }
+  double evaluate(const LossContext& context, RenderOutputGradients& v_render,
+                  GaussianGradients& v_params) override;
+
+ private:
+  std::unique_ptr<Rasterizer> rasterizer_;
+  SelfConsistencyOptions options_;
+  RenderOutput virtual_render_;
+  RenderOutputGradients v_virtual_;
+  GaussianGradients grads_;
 };
 
 }  // namespace glimpse

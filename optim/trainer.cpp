@@ -385,7 +385,8 @@ StepStats Trainer::step() {
   GaussianGradients extra;
   if (!loss_terms_.empty()) {
     extra.resize_like(gaussians_);
-    LossContext ctx{iteration_, vi, &view, &render_, &gaussians_, &views_, extent_, options_.seed};
+    LossContext ctx{iteration_, vi,      &view,         &render_, &gaussians_,
+                    &views_,    extent_, options_.seed, &ro};
     for (auto& term : loss_terms_) stats.loss += term->evaluate(ctx, v_render_, extra);
   }
   if (!std::isfinite(stats.loss))
@@ -394,8 +395,8 @@ StepStats Trainer::step() {
         iteration_, "loss");
 
   rasterizer_->backward(gaussians_, view.camera, ro, v_render_, grads_);
-  restore.armed = false;
-  dropout_backward(dropout);
+  // The terms' parameter gradients are taken at the rendered (dropped-out) opacities too, so
+  // they join before the dropout chain rule.
   if (!loss_terms_.empty()) {
     auto add = [](std::vector<float>& a, const std::vector<float>& b) {
       for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
@@ -406,6 +407,8 @@ StepStats Trainer::step() {
     add(grads_.opacity_logits, extra.opacity_logits);
     add(grads_.sh, extra.sh);
   }
+  restore.armed = false;
+  dropout_backward(dropout);
   if (mcmc_) stats.loss += mcmc_->add_regularizers(gaussians_, grads_);
   check_finite_gradients(grads_);
   if (adc_) adc_->accumulate(render_, grads_, w, h);

@@ -269,7 +269,7 @@ T relative_depth_l1_loss(const Image<T>& depth, const Image<T>& prior, const Ima
 template <typename T>
 T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Image<T>& src_image,
                         const Camera& src_camera, const WarpTarget<T>& target, T delta, T scale,
-                        Image<T>* v_depth, int64_t* valid) {
+                        Image<T>* v_depth, int64_t* valid, Image<T>* v_target_image) {
   GLIMPSE_CHECK(target.image != nullptr && target.camera != nullptr)
       << "warp consistency: no target view";
   GLIMPSE_CHECK(delta > 0) << "warp consistency: delta must be > 0";
@@ -290,8 +290,12 @@ T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Ima
   const Vec3<double> b = tc.translation - rel * src_camera.translation;
   struct Hit {
     int32_t pixel;
-    double wt, v_d;  // weight, dl/dD of this pixel's per-pixel loss
+    double wt, v_d;     // weight, dl/dD of this pixel's per-pixel loss
+    int32_t x0, y0;     // the target's bilinear taps
+    float ax, ay;       // ... and weights
+    float v_sample[3];  // dl/d sample per channel
   };
+  const bool want_grads = v_depth != nullptr || v_target_image != nullptr;
   std::vector<Hit> hits;
   double loss = 0, wsum = 0;
   int64_t used = 0;
@@ -316,6 +320,7 @@ T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Ima
         if (td > 0 && p.z > td * (1.0 + target.occlusion_tolerance)) continue;
       }
       double l = 0, gu = 0, gv = 0;
+      float v_sample[3];
       for (int c = 0; c < 3; ++c) {
         const double i00 = ti.at(x0, y0, c), i10 = ti.at(x0 + 1, y0, c);
         const double i01 = ti.at(x0, y0 + 1, c), i11 = ti.at(x0 + 1, y0 + 1, c);
@@ -326,6 +331,7 @@ T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Ima
         l += ares < delta ? res * res / (2 * delta) : ares - 0.5 * delta;
         // d l / d sample = -h'(res)
         const double dh = ares < delta ? res / delta : (res > 0 ? 1.0 : -1.0);
+        v_sample[c] = static_cast<float>(-dh / 3.0);
         gu -= dh * ((1 - ay) * (i10 - i00) + ay * (i11 - i01));
         gv -= dh * ((1 - ax) * (i01 - i00) + ax * (i11 - i10));
       }
@@ -338,13 +344,37 @@ T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Ima
       loss += wt * l;
       wsum += wt;
       ++used;
-      if (v_depth) hits.push_back({y * w + x, wt, gu * du + gv * dv});
+      if (want_grads)
+        hits.push_back({y * w + x,
+                        wt,
+                        gu * du + gv * dv,
+                        x0,
+                        y0,
+                        static_cast<float>(ax),
+                        static_cast<float>(ay),
+                        {v_sample[0], v_sample[1], v_sample[2]}});
     }
   if (valid) *valid = used;
   if (wsum <= 0) return T(0);
   if (v_depth)
     for (const Hit& hit : hits)
       v_depth->data()[hit.pixel] += static_cast<T>(scale * hit.wt * hit.v_d / wsum);
+  if (v_target_image) {
+    GLIMPSE_CHECK(v_target_image->width() == tw && v_target_image->height() == th &&
+                  v_target_image->channels() == 3)
+        << "warp consistency: the target gradient image has the wrong size";
+    // The bilinear sample's VJP: each tap receives its weight times d l / d sample.
+    for (const Hit& hit : hits) {
+      const double g = scale * hit.wt / wsum;
+      const double ax = hit.ax, ay = hit.ay;
+      const double wts[4] = {(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay};
+      const int xs[4] = {hit.x0, hit.x0 + 1, hit.x0, hit.x0 + 1};
+      const int ys[4] = {hit.y0, hit.y0, hit.y0 + 1, hit.y0 + 1};
+      for (int k = 0; k < 4; ++k)
+        for (int c = 0; c < 3; ++c)
+          v_target_image->at(xs[k], ys[k], c) += static_cast<T>(g * wts[k] * hit.v_sample[c]);
+    }
+  }
   return static_cast<T>(loss / wsum);
 }
 
@@ -360,7 +390,7 @@ T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Ima
                                        Image<T>*);                                               \
   template T warp_consistency_loss<T>(const Image<T>&, const Image<T>&, const Image<T>&,         \
                                       const Camera&, const WarpTarget<T>&, T, T, Image<T>*,      \
-                                      int64_t*);
+                                      int64_t*, Image<T>*);
 GLIMPSE_INSTANTIATE_DEPTH_LOSSES(float)
 GLIMPSE_INSTANTIATE_DEPTH_LOSSES(double)
 #undef GLIMPSE_INSTANTIATE_DEPTH_LOSSES

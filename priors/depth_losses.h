@@ -96,10 +96,13 @@ struct WarpTarget {
 // target image is sampled bilinearly. Pixels landing outside the target (1 pixel margin), behind
 // it, or occluded per the target depth are skipped. The Huber (smooth L1) threshold `delta` keeps
 // the gradient continuous. Adds dL/dD * scale into v_depth (through the target image's bilinear
-// gradient). Returns the loss; `valid` (optional) receives the number of pixels used.
+// gradient) and, when v_target_image is given, dL/d(target image) * scale into it (for a
+// rendered target: Binocular3DGS's self-consistency warps a render from a shifted camera back
+// into the view). Returns the loss; `valid` (optional) receives the number of pixels used.
 template <typename T>
 T warp_consistency_loss(const Image<T>& depth, const Image<T>& weight, const Image<T>& src_image,
                         const Camera& src_camera, const WarpTarget<T>& target, T delta, T scale,
-                        Image<T>* v_depth, int64_t* valid = nullptr);
+                        Image<T>* v_depth, int64_t* valid = nullptr,
+                        Image<T>* v_target_image = nullptr);
 
 }  // namespace glimpse

@@ -95,6 +95,49 @@ void expect_same(const TrainConfig& a, const TrainConfig& b) {
   EXPECT_EQ(t.render.antialiasing, u.render.antialiasing);
   EXPECT_SAME_FLOAT(t.render.blur, u.render.blur);
   EXPECT_EQ(t.seed, u.seed);
+  EXPECT_SAME_FLOAT(t.dropout_rate, u.dropout_rate);
+  EXPECT_EQ(t.dropout_ramp, u.dropout_ramp);
+  EXPECT_SAME_FLOAT(t.opacity_decay, u.opacity_decay);
+  EXPECT_EQ(t.opacity_decay_until, u.opacity_decay_until);
+  EXPECT_SAME_FLOAT(t.prune_opacity, u.prune_opacity);
+  EXPECT_EQ(t.prune_every, u.prune_every);
+  const PriorsConfig &p = a.priors, &q = b.priors;
+  EXPECT_EQ(p.depth_source, q.depth_source);
+  EXPECT_EQ(p.depth_dir, q.depth_dir);
+  EXPECT_EQ(p.depth_kind, q.depth_kind);
+  EXPECT_EQ(p.depth_png_scale, q.depth_png_scale);
+  EXPECT_EQ(p.depth_model, q.depth_model);
+  EXPECT_EQ(p.depth_model_convention, q.depth_model_convention);
+  EXPECT_EQ(p.depth_required, q.depth_required);
+  EXPECT_SAME_FLOAT(p.depth.ranking_weight, q.depth.ranking_weight);
+  EXPECT_SAME_FLOAT(p.depth.continuity, q.depth.continuity);
+  EXPECT_SAME_FLOAT(p.depth.ranking_margin, q.depth.ranking_margin);
+  EXPECT_EQ(p.depth.ranking.pairs, q.depth.ranking.pairs);
+  EXPECT_EQ(p.depth.ranking.box, q.depth.ranking.box);
+  EXPECT_SAME_FLOAT(p.depth.pearson_weight, q.depth.pearson_weight);
+  EXPECT_SAME_FLOAT(p.depth.patch_pearson_weight, q.depth.patch_pearson_weight);
+  EXPECT_EQ(p.depth.patch, q.depth.patch);
+  EXPECT_SAME_FLOAT(p.depth.depth_l1_weight, q.depth.depth_l1_weight);
+  EXPECT_SAME_FLOAT(p.depth.min_alpha, q.depth.min_alpha);
+  EXPECT_EQ(p.depth.start_iteration, q.depth.start_iteration);
+  EXPECT_EQ(p.depth.stop_iteration, q.depth.stop_iteration);
+  EXPECT_EQ(p.depth.prune_until, q.depth.prune_until);
+  EXPECT_SAME_FLOAT(p.depth.prune_margin, q.depth.prune_margin);
+  EXPECT_SAME_FLOAT(p.depth.prune_min_confidence, q.depth.prune_min_confidence);
+  EXPECT_SAME_FLOAT(p.warp.weight, q.warp.weight);
+  EXPECT_EQ(p.warp.neighbours, q.warp.neighbours);
+  EXPECT_SAME_FLOAT(p.warp.delta, q.warp.delta);
+  EXPECT_SAME_FLOAT(p.warp.min_alpha, q.warp.min_alpha);
+  EXPECT_EQ(p.warp.start_iteration, q.warp.start_iteration);
+  EXPECT_EQ(p.warp.stop_iteration, q.warp.stop_iteration);
+  EXPECT_SAME_FLOAT(p.warp.occlusion_tolerance, q.warp.occlusion_tolerance);
+  EXPECT_SAME_FLOAT(p.self_consistency.weight, q.self_consistency.weight);
+  EXPECT_SAME_FLOAT(p.self_consistency.baseline, q.self_consistency.baseline);
+  EXPECT_EQ(p.self_consistency.every, q.self_consistency.every);
+  EXPECT_SAME_FLOAT(p.self_consistency.delta, q.self_consistency.delta);
+  EXPECT_SAME_FLOAT(p.self_consistency.min_alpha, q.self_consistency.min_alpha);
+  EXPECT_EQ(p.self_consistency.start_iteration, q.self_consistency.start_iteration);
+  EXPECT_EQ(p.self_consistency.stop_iteration, q.self_consistency.stop_iteration);
 }
 
 // A configuration where every field differs from its default, with floats that have no short
@@ -162,7 +205,7 @@ TrainConfig non_default() {
   t.mcmc.scale_reg = 0.03f;
   t.sh_degree = 2;
   t.sh_increase_every = 700;
-  t.random_background = true;
+  t.random_background = false;
   t.background = {0.1f, 0.2f, 1.0f / 7.0f};
   t.render.near_plane = 0.02f;
   t.render.far_plane = 500.0f;
@@ -170,6 +213,49 @@ TrainConfig non_default() {
   t.render.antialiasing = AntiAliasing::MipSplatting;
   t.render.blur = 0.25f;
   t.seed = 18446744073709551557ull;  // largest 64-bit prime: needs the unsigned path
+  t.dropout_rate = 0.15f;
+  t.dropout_ramp = 3000;
+  t.opacity_decay = 0.995f;
+  t.opacity_decay_until = 1500;
+  t.prune_opacity = 0.004f;
+  t.prune_every = 250;
+  PriorsConfig& p = c.priors;
+  p.depth_source = DepthSource::Files;
+  p.depth_dir = "depths";
+  p.depth_kind = DepthPriorKind::InverseDepth;
+  p.depth_png_scale = 256.0;
+  p.depth_model = "model.onnx";
+  p.depth_model_convention = "dpt";
+  p.depth_required = true;
+  p.depth.ranking_weight = 0.3f;
+  p.depth.continuity = 0.02f;
+  p.depth.ranking_margin = 2e-4f;
+  p.depth.ranking.pairs = 1024;
+  p.depth.ranking.box = 20;
+  p.depth.pearson_weight = 0.07f;
+  p.depth.patch_pearson_weight = 0.03f;
+  p.depth.patch = 24;
+  p.depth.depth_l1_weight = 0.11f;
+  p.depth.min_alpha = 0.4f;
+  p.depth.start_iteration = 10;
+  p.depth.stop_iteration = 1900;
+  p.depth.prune_until = 1200;
+  p.depth.prune_margin = 0.2f;
+  p.depth.prune_min_confidence = 0.6f;
+  p.warp.weight = 0.1f;
+  p.warp.neighbours = 2;
+  p.warp.delta = 0.04f;
+  p.warp.min_alpha = 0.45f;
+  p.warp.start_iteration = 5;
+  p.warp.stop_iteration = 1800;
+  p.warp.occlusion_tolerance = 0.05f;
+  p.self_consistency.weight = 0.2f;
+  p.self_consistency.baseline = 0.03f;
+  p.self_consistency.every = 2;
+  p.self_consistency.delta = 0.06f;
+  p.self_consistency.min_alpha = 0.55f;
+  p.self_consistency.start_iteration = 100;
+  p.self_consistency.stop_iteration = 1700;
   return c;
 }
 
@@ -213,6 +299,15 @@ TEST(TrainConfig, DefaultsAreValid) {
   EXPECT_FLOAT_EQ(c.trainer.lr.means_final, 1e-5f);
   EXPECT_FLOAT_EQ(c.trainer.lr.means_initial / c.trainer.lr.means_final,
                   reference.lr.means_initial / reference.lr.means_final);
+  // ... and the sparse-view regularisers that measured best: a random background each step and
+  // DropGaussian at 0.2; the depth losses are available but off.
+  EXPECT_TRUE(c.trainer.random_background);
+  EXPECT_FLOAT_EQ(c.trainer.dropout_rate, 0.2f);
+  EXPECT_FALSE(c.priors.uses_depth());
+  EXPECT_EQ(c.priors.warp.weight, 0.f);
+  EXPECT_EQ(c.priors.self_consistency.weight, 0.f);
+  reference.random_background = c.trainer.random_background;
+  reference.dropout_rate = c.trainer.dropout_rate;
   reference.strategy = c.trainer.strategy;
   reference.iterations = c.trainer.iterations;
   reference.lr.means_initial = c.trainer.lr.means_initial;

@@ -178,6 +178,60 @@ TEST(PriorTerms, FloaterPruningRemovesGaussiansInFrontOfTheConfidentPrior) {
   EXPECT_FALSE(term.prune(101, g, views, late));  // after prune_until
 }
 
+// The self-consistency loss of `g` seen from `view` (rendered as the trainer would).
+double self_consistency_of(const Gaussians& g, const View& view, GaussianGradients* grads) {
+  auto rasterizer = make_cpu_rasterizer(1);
+  RenderOptions ro;
+  ro.sh_degree = g.sh_degree;
+  RenderOutput out;
+  rasterizer->forward(g, view.camera, ro, out);
+  SelfConsistencyOptions o;
+  o.weight = 1.f;
+  o.baseline = 0.1f;
+  SelfConsistencyLoss term(make_cpu_rasterizer(1), o);
+  std::vector<View> views{view};
+  LossContext ctx{7, 0, &view, &out, &g, &views, 3.3f, 1, &ro};
+  RenderOutputGradients v;
+  v.depth = Image<float>(view.camera.width, view.camera.height, 1);
+  GaussianGradients local;
+  GaussianGradients& gg = grads ? *grads : local;
+  gg.resize_like(g);
+  return term.evaluate(ctx, v, gg);
+}
+
+TEST(PriorTerms, SelfConsistencyIsSmallestForTheTrueGeometryAndReachesTheGaussians) {
+  const auto views = render_ring(truth(), 1, 1, 0, 64);
+  GaussianGradients grads;
+  const double at_truth = self_consistency_of(truth(), views[0], &grads);
+  double g2 = 0;
+  for (float x : grads.means) g2 += static_cast<double>(x) * x;
+  EXPECT_GT(g2, 0.0) << "the virtual render's gradient must reach the means";
+  // A scaled copy about the camera centre is self-consistent too (the term cannot see scale);
+  // what it penalises is depth that does not explain the colour: a semi-transparent haze in
+  // front of the object pulls the expected depth forward while the colour still comes from
+  // behind, and the shifted render no longer lines up.
+  const Camera& c = views[0].camera;
+  const Vec3<double> centre = c.center();
+  Gaussians hazy = truth();
+  const size_t n0 = hazy.size();
+  const Gaussians haze = random_init(3000, 21);
+  hazy.resize(n0 + haze.size());
+  for (size_t i = 0; i < haze.size(); ++i) {
+    for (int a = 0; a < 3; ++a) {
+      // Halfway between the camera and the sphere.
+      hazy.means[3 * (n0 + i) + a] =
+          static_cast<float>(0.5 * centre[a] + 0.5 * 0.6 * haze.means[3 * i + a]);
+      hazy.log_scales[3 * (n0 + i) + a] = std::log(0.03f);
+      hazy.sh[3 * (n0 + i) + a] = 0.f;
+    }
+    hazy.opacity_logits[n0 + i] = -0.8f;
+  }
+  const double at_hazy = self_consistency_of(hazy, views[0], nullptr);
+  std::printf("self-consistency: true geometry %.5f, with a haze in front %.5f\n", at_truth,
+              at_hazy);
+  EXPECT_LT(at_truth, 0.7 * at_hazy);
+}
+
 TEST(PriorTerms, WarpNeighboursAreTheNearestCamerasAndBadOptionsAreRefused) {
   const auto views = render_ring(truth(), 6, 1, 0, 16);  // 6 cameras 60 degrees apart
   WarpLossOptions o;

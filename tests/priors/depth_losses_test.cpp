@@ -225,6 +225,38 @@ TEST(WarpConsistency, VjpMatchesCentralDifferences) {
       1e-5);
 }
 
+TEST(WarpConsistency, TargetImageVjpMatchesCentralDifferences) {
+  const int w = 16, h = 12;
+  WarpScene s = warp_scene(w, h);
+  Image<double> depth(w, h, 1), weight(w, h, 1, 1.0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      depth.at(x, y) = 5.0 + 0.2 * std::sin(0.5 * x + 0.3 * y);
+      if (x < 5 || x >= w - 2 || y < 2 || y >= h - 2) weight.at(x, y) = 0.0;
+    }
+  Image<double> target_image = s.tgt_image;
+  WarpTarget<double> target{&target_image, &s.tgt, nullptr};
+  Image<double> v(w, h, 3);
+  Image<double>* none = nullptr;
+  warp_consistency_loss(depth, weight, s.src_image, s.src, target, 0.05, 1.0, none, nullptr, &v);
+  double max_err = 0, max_g = 0;
+  for (size_t i = 0; i < target_image.size(); ++i) {
+    const double keep = target_image.data()[i], e = 1e-6;
+    target_image.data()[i] = keep + e;
+    const double lp =
+        warp_consistency_loss(depth, weight, s.src_image, s.src, target, 0.05, 1.0, none);
+    target_image.data()[i] = keep - e;
+    const double lm =
+        warp_consistency_loss(depth, weight, s.src_image, s.src, target, 0.05, 1.0, none);
+    target_image.data()[i] = keep;
+    const double numeric = (lp - lm) / (2 * e);
+    max_err = std::max(max_err, std::abs(numeric - v.data()[i]));
+    max_g = std::max(max_g, std::abs(numeric));
+  }
+  EXPECT_GT(max_g, 0.0);
+  EXPECT_LT(max_err, 1e-6 * std::max(1.0, max_g));
+}
+
 TEST(WarpConsistency, SmallestAtTheTrueDepthAndGradientPointsToIt) {
   const int w = 40, h = 30;
   WarpScene s = warp_scene(w, h);
