@@ -54,7 +54,9 @@ struct TrainerOptions {
   // probability r_t = dropout_rate * min(1, t / dropout_ramp) and the kept ones' opacities are
   // divided by (1 - r_t). 0: off; the paper uses 0.2 over 10k iterations.
   float dropout_rate = 0.f;
-  int dropout_ramp = 0;  // iterations of the linear ramp (0: the run's iterations)
+  // Iterations of the linear ramp. A fixed length (not the run's), so that a run extended with
+  // --resume follows the schedule of a straight run; 0 uses the run's iterations instead.
+  int dropout_ramp = 2000;
   // Opacity decay (Binocular3DGS, Han et al. NeurIPS 2024): after each step every opacity is
   // multiplied by this, so Gaussians the views do not keep up fade and can be pruned. 1: off.
   float opacity_decay = 1.f;
