@@ -11,12 +11,87 @@
 #include <numeric>
 #include <ostream>
 #include <sstream>
+#include <zlib.h>
 
 namespace glimpse {
 namespace {
 
 constexpr char kCheckpointMagic[8] = {'G', 'L', 'M', 'P', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 1;
+// Version 2 added the CRC-32 trailer: 4 bytes, little-endian, over every byte before it.
+constexpr uint32_t kCheckpointVersion = 2;
+
+// Forwards writes to another stream buffer and keeps the CRC-32 (zlib) of everything written.
+class Crc32WriteBuffer : public std::streambuf {
+ public:
+  explicit Crc32WriteBuffer(std::streambuf* sink) : sink_(sink) {}
+  uint32_t crc() const { return static_cast<uint32_t>(crc_); }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    const std::streamsize written = sink_->sputn(s, n);
+    crc_ = crc32_z(crc_, reinterpret_cast<const Bytef*>(s), static_cast<z_size_t>(written));
+    return written;
+  }
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    const char ch = traits_type::to_char_type(c);
+    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
+  }
+
+ private:
+  std::streambuf* sink_;
+  uLong crc_ = crc32_z(0L, Z_NULL, 0);
+};
+
+// Checks the trailer of a checkpoint stream and returns the payload size (the bytes before the
+// trailer), leaving the stream at its start. Reads the stream once in chunks, so a checkpoint of
+// any size costs no extra memory.
+uint64_t verify_checkpoint_crc(std::istream& in, const std::string& what) {
+  const std::istream::pos_type start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::istream::pos_type end = in.tellg();
+  GLIMPSE_CHECK(start != std::istream::pos_type(-1) && end != std::istream::pos_type(-1))
+      << what << ": cannot determine the checkpoint's size";
+  in.seekg(start);
+  const auto size = static_cast<uint64_t>(end - start);
+  GLIMPSE_CHECK(size >= sizeof(kCheckpointMagic) + 8)
+      << what << ": not a Glimpse checkpoint (" << size << " bytes)";
+  const uint64_t payload = size - 4;
+  uLong crc = crc32_z(0L, Z_NULL, 0);
+  std::vector<char> chunk(size_t{1} << 20);
+  for (uint64_t done = 0; done < payload;) {
+    const auto take =
+        static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), payload - done));
+    in.read(chunk.data(), take);
+    GLIMPSE_CHECK(in.gcount() == take) << what << ": the checkpoint could not be read";
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<z_size_t>(take));
+    done += static_cast<uint64_t>(take);
+  }
+  unsigned char trailer[4];
+  in.read(reinterpret_cast<char*>(trailer), 4);
+  GLIMPSE_CHECK(in.gcount() == 4) << what << ": the checkpoint could not be read";
+  const uint32_t stored = uint32_t{trailer[0]} | uint32_t{trailer[1]} << 8 |
+                          uint32_t{trailer[2]} << 16 | uint32_t{trailer[3]} << 24;
+  // The magic and version first, so that an older or foreign file gets its own message.
+  in.seekg(start);
+  char magic[8];
+  in.read(magic, sizeof(magic));
+  GLIMPSE_CHECK(in && std::equal(magic, magic + 8, kCheckpointMagic))
+      << what << ": not a Glimpse checkpoint";
+  uint32_t version = 0;
+  in.read(reinterpret_cast<char*>(&version), sizeof(version));
+  GLIMPSE_CHECK(version == kCheckpointVersion)
+      << what << ": checkpoint version " << version << " is not supported (expected "
+      << kCheckpointVersion
+      << "; it was written by another Glimpse version: train without --resume)";
+  GLIMPSE_CHECK(stored == static_cast<uint32_t>(crc))
+      << what << ": the checkpoint is corrupt (its CRC-32 checksum does not match: stored "
+      << std::hex << stored << ", computed " << static_cast<uint32_t>(crc) << std::dec
+      << "); it was damaged after it was written; train without --resume";
+  in.clear();
+  in.seekg(start);
+  return payload;
+}
 
 template <typename V>
 void write_pod(std::ostream& out, const V& v) {
@@ -31,13 +106,30 @@ void write_string(std::ostream& out, const std::string& s) {
   write_pod(out, static_cast<uint64_t>(s.size()));
   out.write(s.data(), static_cast<std::streamsize>(s.size()));
 }
-std::string read_string(std::istream& in, const std::string& what, const char* field) {
+// Reads a length-prefixed array in chunks, so that a corrupt length fails as truncation rather
+// than as one huge allocation.
+template <typename T>
+void read_array(std::istream& in, T& v, uint64_t limit, const std::string& what,
+                const char* field) {
   uint64_t n = 0;
   read_pod(in, n, what, field);
-  GLIMPSE_CHECK(n < (1ull << 32)) << what << ": checkpoint field " << field << " is corrupt";
-  std::string s(n, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(n));
-  GLIMPSE_CHECK(in) << what << ": checkpoint is truncated (reading " << field << ")";
+  GLIMPSE_CHECK(n < limit) << what << ": checkpoint field " << field << " is corrupt (" << n
+                           << " elements)";
+  using Element = typename T::value_type;
+  constexpr uint64_t kChunk = (uint64_t{1} << 22) / sizeof(Element);
+  v.clear();
+  for (uint64_t done = 0; done < n;) {
+    const uint64_t take = std::min(kChunk, n - done);
+    v.resize(done + take);
+    in.read(reinterpret_cast<char*>(v.data() + done),
+            static_cast<std::streamsize>(take * sizeof(Element)));
+    GLIMPSE_CHECK(in) << what << ": checkpoint is truncated (reading " << field << ")";
+    done += take;
+  }
+}
+std::string read_string(std::istream& in, const std::string& what, const char* field) {
+  std::string s;
+  read_array(in, s, uint64_t{1} << 32, what, field);
   return s;
 }
 void write_floats(std::ostream& out, const std::vector<float>& v) {
@@ -47,12 +139,7 @@ void write_floats(std::ostream& out, const std::vector<float>& v) {
 }
 void read_floats(std::istream& in, std::vector<float>& v, const std::string& what,
                  const char* field) {
-  uint64_t n = 0;
-  read_pod(in, n, what, field);
-  GLIMPSE_CHECK(n < (1ull << 34)) << what << ": checkpoint field " << field << " is corrupt";
-  v.resize(n);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(float)));
-  GLIMPSE_CHECK(in) << what << ": checkpoint is truncated (reading " << field << ")";
+  read_array(in, v, uint64_t{1} << 34, what, field);
 }
 
 bool all_finite(const std::vector<float>& v, size_t& bad) {
@@ -446,7 +533,9 @@ StepStats Trainer::step() {
 }
 
 // [SECTION] checkpoints ---------------------------------------------------------------------------
-void Trainer::save_checkpoint(std::ostream& out, const std::string& metadata) const {
+void Trainer::save_checkpoint(std::ostream& sink, const std::string& metadata) const {
+  Crc32WriteBuffer buffer(sink.rdbuf());
+  std::ostream out(&buffer);
   out.write(kCheckpointMagic, sizeof(kCheckpointMagic));
   write_pod(out, kCheckpointVersion);
   write_string(out, metadata);
@@ -467,9 +556,16 @@ void Trainer::save_checkpoint(std::ostream& out, const std::string& metadata) co
   write_pod(out, has_adc);
   if (adc_) adc_->save(out);
   GLIMPSE_CHECK(out) << "checkpoint: write failed";
+  const uint32_t crc = buffer.crc();
+  const char trailer[4] = {static_cast<char>(crc & 0xff), static_cast<char>((crc >> 8) & 0xff),
+                           static_cast<char>((crc >> 16) & 0xff), static_cast<char>(crc >> 24)};
+  sink.write(trailer, 4);
+  GLIMPSE_CHECK(sink) << "checkpoint: write failed";
 }
 
 std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) {
+  const std::istream::pos_type start = in.tellg();
+  const uint64_t payload = verify_checkpoint_crc(in, what);
   char magic[8];
   in.read(magic, sizeof(magic));
   GLIMPSE_CHECK(in && std::equal(magic, magic + 8, kCheckpointMagic))
@@ -521,6 +617,9 @@ std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) 
     GLIMPSE_CHECK(static_cast<bool>(has_adc) == (adc_ != nullptr))
         << "checkpoint densification strategy differs from the configured one";
     if (adc_) adc_->load(in, g.size());
+    GLIMPSE_CHECK(static_cast<uint64_t>(in.tellg() - start) == payload)
+        << "the checkpoint has " << payload - static_cast<uint64_t>(in.tellg() - start)
+        << " bytes of unknown data after its last field";
   } catch (const Error& e) {
     const std::string message = error_message_without_location(e.what());
     throw Error(message.rfind(what, 0) == 0 ? message : what + ": " + message);

@@ -306,6 +306,19 @@ TEST(TrainCommand, ResumeRefusesAnotherConfiguration) {
   EXPECT_EQ(read_bytes(out / "checkpoint.bin"), checkpoint_before);
   EXPECT_FALSE(fs::exists(out / "point_cloud" / "iteration_20"));
 
+  // A checkpoint with one byte flipped in the middle: refused by its checksum, naming the file.
+  {
+    std::string flipped = checkpoint_before;
+    flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x01);
+    std::ofstream(out / "checkpoint.bin", std::ios::binary) << flipped;
+    TrainConfig same = tiny_config(capture, out.string(), 20);
+    const std::string flip_error = error_of([&] { run_train(same, run); });
+    EXPECT_HAS(flip_error, (out / "checkpoint.bin").string());
+    EXPECT_HAS(flip_error, "CRC-32 checksum does not match");
+    EXPECT_EQ(read_bytes(out / "config.json"), config_before);
+    EXPECT_FALSE(fs::exists(out / "point_cloud" / "iteration_20"));
+  }
+
   // --resume without a checkpoint.
   TrainConfig fresh = tiny_config(capture, (capture.tmp() / "fresh").string(), 10);
   EXPECT_HAS(error_of([&] { run_train(fresh, run); }), "there is no checkpoint");

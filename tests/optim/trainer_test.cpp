@@ -149,6 +149,25 @@ TEST(Trainer, CorruptCheckpointIsRejected) {
   }
   std::stringstream garbage("not a checkpoint at all");
   EXPECT_THROW(t.load_checkpoint(garbage, "x"), Error);
+  // One flipped bit anywhere (here in the middle of the Gaussians, where the parser alone would
+  // accept it) is caught by the CRC-32 trailer before anything is used.
+  for (const size_t at : {bytes.size() / 2, size_t{20}, bytes.size() - 1}) {
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x10);
+    std::stringstream in(flipped);
+    try {
+      t.load_checkpoint(in, "ckpt.bin");
+      FAIL() << "no error for a flipped bit at byte " << at;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("ckpt.bin: the checkpoint is corrupt (its CRC-32"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  std::stringstream longer(bytes + "extra");
+  EXPECT_THROW(t.load_checkpoint(longer, "x"), Error);
+  std::stringstream intact(bytes);
+  EXPECT_EQ(t.load_checkpoint(intact, "x"), "m");
   EXPECT_EQ(t.iteration(), 1);  // a failed load leaves the trainer as it was
 }
 
