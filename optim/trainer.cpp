@@ -29,7 +29,10 @@ class Crc32WriteBuffer : public std::streambuf {
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     const std::streamsize written = sink_->sputn(s, n);
-    crc_ = crc32_z(crc_, reinterpret_cast<const Bytef*>(s), static_cast<z_size_t>(written));
+    // Not for 0 bytes: an empty vector's data() may be null, and crc32_z(crc, Z_NULL, 0) returns
+    // the initial value, resetting the sum.
+    if (written > 0)
+      crc_ = crc32_z(crc_, reinterpret_cast<const Bytef*>(s), static_cast<z_size_t>(written));
     return written;
   }
   int_type overflow(int_type c) override {
