@@ -438,8 +438,8 @@ int run_cli(int argc, const char* const* argv) {
                 << " views); train PSNR " << std::setprecision(2) << result.train.mean_psnr
                 << " dB\n";
     } else {
-      std::cout << "no test views (no split.json); train PSNR " << std::setprecision(2)
-                << result.train.mean_psnr << " dB\n";
+      std::cout << "no test figures: " << result.protocol << "; training-view PSNR "
+                << std::setprecision(2) << result.train.mean_psnr << " dB\n";
     }
     std::cout << "outputs in " << config.output << ": point_cloud/iteration_"
               << result.final_iteration << "/point_cloud.ply test/ train/ metrics.json metrics.md"

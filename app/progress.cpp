@@ -38,9 +38,10 @@ std::string format_progress_line(const ProgressFigures& f, int bar_width) {
     const int filled = static_cast<int>(std::floor(fraction * bar_width));
     line << '[' << std::string(filled, '#') << std::string(bar_width - filled, '.') << "]  ";
   }
-  char buffer[160];
+  char buffer[200];
   std::snprintf(buffer, sizeof(buffer),
-                "%d/%d (%3.0f%%)  %.1f it/s  loss %.4f  PSNR %.2f dB  %lld Gaussians  ETA %s",
+                "%d/%d (%3.0f%%)  %.1f it/s  loss %.4f  PSNR %.2f dB (train view, unmasked)  %lld "
+                "Gaussians  ETA %s",
                 f.iteration, f.total, 100.0 * fraction, f.its_per_second, f.loss, f.psnr,
                 static_cast<long long>(f.num_gaussians), format_duration(f.eta_seconds).c_str());
   line << buffer;

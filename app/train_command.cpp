@@ -156,7 +156,7 @@ struct EvalContext {
 SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vector<int>& ids,
                       const fs::path& dir) {
   SplitMetrics metrics;
-  if (!dir.empty()) {
+  if (!dir.empty() && !ids.empty()) {
     for (const char* sub : {"renders", "gt", "depth", "error"}) {
       std::error_code ec;
       fs::create_directories(dir / sub, ec);
@@ -247,10 +247,18 @@ void select_split(const TrainConfig& config, const Dataset& dataset, TrainResult
     return;
   }
   if (config.protocol == EvalProtocol::None) {
+    const bool dataset_split = !train_ids.empty();
     if (train_ids.empty())
       for (int i = 0; i < n; ++i) train_ids.push_back(i);
-    result.protocol = test_ids.empty() ? "no split: every view trains, none is tested"
-                                       : "the dataset's split (split.json)";
+    if (!dataset_split)
+      result.protocol =
+          "no held-out views: the dataset has no split, every view trains and none "
+          "is tested (--holdout N or --protocol hold views out)";
+    else
+      result.protocol = "the dataset's split (" + dataset.format +
+                        "): " + std::to_string(train_ids.size()) + " training, " +
+                        std::to_string(test_ids.size()) + " test views" +
+                        (test_ids.empty() ? " (no held-out views)" : "");
     return;
   }
   const Suite suite = config.protocol == EvalProtocol::Llff ? Suite::Llff : Suite::Dtu;
@@ -369,7 +377,10 @@ nlohmann::json TrainResult::to_json() const {
           {"train_seconds", train_seconds},
           {"wall_seconds", wall_seconds},
           {"iterations_per_second", finite_or_null(its_per_second)},
-          {"test", split_json(test)},
+          // Without held-out views there are no test figures: "test" is null, not a copy of the
+          // training views' figures.
+          {"held_out_views", test.views.size()},
+          {"test", test.views.empty() ? nlohmann::json() : split_json(test)},
           {"train", split_json(train)},
           {"test_psnr_history", history},
           {"point_cloud", ply_path},
@@ -383,6 +394,9 @@ std::string TrainResult::to_markdown() const {
   md << "- dataset: `" << dataset_root << "` (" << dataset_format << ", " << num_dataset_views
      << " views, " << image_width << "x" << image_height << ")\n";
   md << "- split: " << protocol << "\n";
+  if (test.views.empty())
+    md << "- **no held-out views**: the figures below are on the training views, not test "
+          "figures\n";
   md << "- metrics: " << (masked_metrics ? "masked (DTU protocol)" : "full image")
      << "; SSIM = SSIM_gs, SSIM_sk = scikit-image; LPIPS " << lpips << "\n";
   md << "- initialisation: " << init_method << " (requested " << init_method_name(config.init)

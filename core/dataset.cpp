@@ -23,10 +23,22 @@ void check_dataset_for_rendering(const Dataset& dataset, const std::string& dir,
         << who << ": image " << view.image_path << " is " << view.image.width() << "x"
         << view.image.height() << "x" << view.image.channels() << ", expected " << view.camera.width
         << "x" << view.camera.height << " RGB";
-  for (const std::vector<int>* ids : {&dataset.train_ids, &dataset.test_ids})
-    for (int id : *ids)
+  // Every reader's split: indices in range, no view twice, no view both trained on and tested.
+  std::vector<int> role(static_cast<size_t>(n), 0);  // 0 none, 1 train, 2 test
+  for (int r = 1; r <= 2; ++r)
+    for (int id : r == 1 ? dataset.train_ids : dataset.test_ids) {
       GLIMPSE_CHECK(id >= 0 && id < n)
           << who << ": split index " << id << " out of range (" << n << " views)";
+      const int seen = role[static_cast<size_t>(id)];
+      const std::string& name = dataset.views[static_cast<size_t>(id)].name;
+      GLIMPSE_CHECK(seen != r) << who << ": dataset " << dir << ": view " << name
+                               << " is listed twice in the " << (r == 1 ? "training" : "test")
+                               << " split";
+      GLIMPSE_CHECK(seen == 0) << who << ": dataset " << dir << ": view " << name
+                               << " is both a training and a test view (a test view must be held "
+                                  "out)";
+      role[static_cast<size_t>(id)] = r;
+    }
 }
 
 bool optical_axes_center(const std::vector<View>& views, Vec3<double>& center) {

@@ -65,6 +65,17 @@ void read_split(const fs::path& file, const std::string& folder, Dataset& datase
                                << ": expected {\"train\": [names], \"test\": [names]}";
   dataset.train_ids = split_ids(j, "train", index, file.string(), folder);
   dataset.test_ids = split_ids(j, "test", index, file.string(), folder);
+  // An empty list is an error, not "no split": an empty "train" used to train on every view,
+  // test views included, and report a test PSNR on views it had trained on.
+  for (const char* key : {"train", "test"})
+    GLIMPSE_CHECK(!(key[1] == 'r' ? dataset.train_ids : dataset.test_ids).empty())
+        << file.string() << ": the \"" << key
+        << "\" list is empty (delete split.json to train on every view without a test split)";
+  const std::set<int> train(dataset.train_ids.begin(), dataset.train_ids.end());
+  for (int id : dataset.test_ids)
+    GLIMPSE_CHECK(!train.count(id))
+        << file.string() << ": image '" << dataset.views[id].name
+        << "' is listed in both \"train\" and \"test\" (a test view must be held out)";
 }
 
 }  // namespace

@@ -494,6 +494,32 @@ TEST(TrainCommand, HoldoutChoosesEveryNthViewForTesting) {
   EXPECT_HAS(error_of([&] { run_train(config, logged()); }), "leaves no training view");
 }
 
+TEST(TrainCommand, WithoutHeldOutViewsNoFigureIsCalledATestFigure) {
+  const TinyCapture capture;
+  fs::remove(fs::path(capture.root()) / "split.json");
+  const fs::path out = capture.tmp() / "out";
+  const TrainResult result = run_train(tiny_config(capture, out.string(), 3), logged());
+  EXPECT_TRUE(result.test.views.empty());
+  EXPECT_EQ(result.train.views.size(), 5u);
+  EXPECT_HAS(result.protocol, "no held-out views");
+  const Json metrics = read_json(out / "metrics.json");
+  EXPECT_TRUE(metrics["test"].is_null()) << metrics["test"].dump();
+  EXPECT_EQ(metrics["held_out_views"], 0);
+  EXPECT_HAS(metrics["protocol"].get<std::string>(), "no held-out views");
+  EXPECT_HAS(read_bytes(out / "metrics.md"), "**no held-out views**");
+  EXPECT_FALSE(fs::exists(out / "test"));
+  // With the split, the test figures are there.
+  const fs::path split_out = capture.tmp() / "split";
+  std::ofstream(fs::path(capture.root()) / "split.json")
+      << R"({"train": ["img0.png", "img2.png", "img4.png"], "test": ["img1.png", "img3.png"]})";
+  run_train(tiny_config(capture, split_out.string(), 3), logged());
+  const Json with_split = read_json(split_out / "metrics.json");
+  EXPECT_EQ(with_split["held_out_views"], 2);
+  EXPECT_EQ(with_split["test"]["views"].size(), 2u);
+  EXPECT_HAS(with_split["protocol"].get<std::string>(),
+             "the dataset's split (llff): 3 training, 2 test");
+}
+
 TEST(TrainCommand, RandomInitTrains) {
   const TinyCapture capture;
   TrainConfig config = tiny_config(capture, (capture.tmp() / "out").string(), 10);
@@ -530,9 +556,11 @@ TEST(Progress, LineShowsEveryFigure) {
   f.psnr = 24.316;
   f.num_gaussians = 71234;
   f.eta_seconds = 61;
-  EXPECT_EQ(format_progress_line(f, 8),
-            "[##......]  250/1000 ( 25%)  12.5 it/s  loss 0.0412  PSNR 24.32 dB  71234 "
-            "Gaussians  ETA 1:01");
+  EXPECT_EQ(
+      format_progress_line(f, 8),
+      "[##......]  250/1000 ( 25%)  12.5 it/s  loss 0.0412  PSNR 24.32 dB (train view, unmasked)  "
+      "71234 "
+      "Gaussians  ETA 1:01");
   EXPECT_EQ(format_duration(3725), "1:02:05");
   EXPECT_EQ(format_duration(7), "0:07");
 }

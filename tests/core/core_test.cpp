@@ -174,5 +174,42 @@ TEST(Dataset, DepthBoundsFromCamerasOnARing) {
   EXPECT_FALSE(estimate_depth_bounds_from_cameras(away, near, far));
 }
 
+TEST(Dataset, SplitOverlapAndDuplicatesAreRefused) {
+  Dataset d;
+  d.near_depth = 1.0;
+  d.far_depth = 10.0;
+  for (int i = 0; i < 3; ++i) {
+    View v;
+    v.name = "v" + std::to_string(i) + ".png";
+    v.camera.width = 4;
+    v.camera.height = 3;
+    v.image = Image<float>(4, 3, 3, 0.5f);
+    d.views.push_back(v);
+  }
+  d.train_ids = {0, 1};
+  d.test_ids = {2};
+  EXPECT_NO_THROW(check_dataset_for_rendering(d, "scene", "train"));
+  d.test_ids = {1};
+  try {
+    check_dataset_for_rendering(d, "scene", "train");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("view v1.png is both a training and a test view"),
+              std::string::npos)
+        << e.what();
+  }
+  d.test_ids = {2, 2};
+  try {
+    check_dataset_for_rendering(d, "scene", "train");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("view v2.png is listed twice in the test split"),
+              std::string::npos)
+        << e.what();
+  }
+  d.test_ids = {3};
+  EXPECT_THROW(check_dataset_for_rendering(d, "scene", "train"), Error);
+}
+
 }  // namespace
 }  // namespace glimpse

@@ -309,8 +309,23 @@ TEST(Llff, SplitJsonErrorsNameTheFile) {
   scene.write_text("split.json", R"({"train": ["img_b.png"], "test": [3]})");
   EXPECT_ERROR_CONTAINS(read_llff(scene.root(), factor(2)), "must list image file names");
 
-  scene.write_text("split.json", R"({"train": ["img_b.png", "img_b.png"], "test": []})");
+  scene.write_text("split.json", R"({"train": ["img_b.png", "img_b.png"], "test": ["img_a.png"]})");
   EXPECT_ERROR_CONTAINS(read_llff(scene.root(), factor(2)), "listed twice");
+
+  // Empty lists and overlap are errors (an empty "train" used to train on every view, test views
+  // included, with exit 0).
+  scene.write_text("split.json", R"({"train": [], "test": ["img_a.png"]})");
+  msg = testing::error_message([&] { read_llff(scene.root(), factor(2)); });
+  EXPECT_NE(msg.find(split), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the \"train\" list is empty"), std::string::npos) << msg;
+  scene.write_text("split.json", R"({"train": ["img_a.png"], "test": []})");
+  EXPECT_ERROR_CONTAINS(read_llff(scene.root(), factor(2)), "the \"test\" list is empty");
+  scene.write_text("split.json", R"({"train": ["img_a.png", "img_b.png"], "test": ["img_b.png"]})");
+  msg = testing::error_message([&] { read_llff(scene.root(), factor(2)); });
+  EXPECT_NE(msg.find(split), std::string::npos) << msg;
+  EXPECT_NE(msg.find("image 'img_b.png' is listed in both \"train\" and \"test\""),
+            std::string::npos)
+      << msg;
 
   scene.write_text("split.json", "{\"train\": [");
   msg = testing::error_message([&] { read_llff(scene.root(), factor(2)); });
