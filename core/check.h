@@ -18,27 +18,43 @@ class Error : public std::runtime_error {
 namespace detail {
 
 // Collects a message and throws from its destructor (noexcept(false)), so that
-// GLIMPSE_CHECK(x) << "a" << b; reads like a stream.
+// GLIMPSE_CHECK(x) << "a" << b; reads like a stream. The Error's text is "file:line: message":
+// the condition is code, not words for a user, so it only appears when a check carries no message
+// (an internal invariant: "internal error: check failed (cond)"). GLIMPSE_CHECK_EQ and friends put
+// the compared values after the message: "message (3 vs 4)".
 class CheckThrower {
  public:
-  CheckThrower(const char* file, int line, const char* condition) {
-    stream_ << file << ":" << line << ": ";
-    if (condition != nullptr && condition[0] != '\0')
-      stream_ << "check failed (" << condition << "): ";
+  CheckThrower(const char* file, int line, const char* condition)
+      : condition_(condition != nullptr ? condition : "") {
+    location_ << file << ":" << line << ": ";
   }
   CheckThrower(const CheckThrower&) = delete;
   CheckThrower& operator=(const CheckThrower&) = delete;
-  ~CheckThrower() noexcept(false) { throw Error(stream_.str()); }
+  ~CheckThrower() noexcept(false) {
+    std::string message = stream_.str();
+    if (message.empty())
+      message = condition_.empty() ? "internal error"
+                                   : "internal error: check failed (" + condition_ + ")";
+    throw Error(location_.str() + message + values_);
+  }
   template <typename V>
   CheckThrower& operator<<(const V& v) {
     stream_ << v;
     return *this;
   }
+  template <typename A, typename B>
+  CheckThrower& values(const A& a, const B& b) {
+    std::ostringstream s;
+    s << " (" << a << " vs " << b << ")";
+    values_ = s.str();
+    return *this;
+  }
 
  private:
-  std::ostringstream stream_;
+  std::string condition_;
+  std::ostringstream location_, stream_;
+  std::string values_;
 };
-
 }  // namespace detail
 
 // User-facing message of an Error: the text after "file:line: " (the location stays in the log).
@@ -54,7 +70,7 @@ std::string error_message_without_location(const std::string& what);
 // Unconditional failure with a message: GLIMPSE_FAIL() << "unsupported " << x;
 #define GLIMPSE_FAIL() ::glimpse::detail::CheckThrower(__FILE__, __LINE__, "")
 
-#define GLIMPSE_CHECK_OP(a, op, b) GLIMPSE_CHECK((a)op(b)) << "(" << (a) << " vs " << (b) << ") "
+#define GLIMPSE_CHECK_OP(a, op, b) GLIMPSE_CHECK((a)op(b)).values((a), (b))
 #define GLIMPSE_CHECK_EQ(a, b) GLIMPSE_CHECK_OP(a, ==, b)
 #define GLIMPSE_CHECK_NE(a, b) GLIMPSE_CHECK_OP(a, !=, b)
 #define GLIMPSE_CHECK_LT(a, b) GLIMPSE_CHECK_OP(a, <, b)

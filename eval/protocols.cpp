@@ -137,7 +137,9 @@ ProtocolSpec make_protocol(Suite suite, int n_views, int num_images) {
       break;
     case Suite::Dtu:
       GLIMPSE_CHECK(num_images == kDtuNumImages)
-          << "make_protocol: a DTU scan has " << kDtuNumImages << " views, got " << num_images;
+          << "the DTU protocol needs all " << kDtuNumImages << " views of a scan (its split is "
+          << "by view id), this scan has " << num_images
+          << " (the reader's warning names any missing image)";
       ids = dtu_split(n_views);
       spec.downsample_factor = kDtuFactor;
       spec.image_width = kDtuWidth;

@@ -22,12 +22,15 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <system_error>
 
 namespace glimpse {
 
 namespace {
+
+constexpr int kDtuProtocolViews = 49;  // the scans' 49 views (eval/protocols.h kDtuNumImages)
 
 namespace fs = std::filesystem;
 
@@ -166,6 +169,44 @@ void list_idr(const fs::path& scan_dir, const DtuOptions& options, std::vector<V
     v.projection_what = npz_file + " '" + key + "'";
     if (const auto it = mask_by_id.find(v.id); it != mask_by_id.end()) v.mask_path = it->second;
     views.push_back(v);
+  }
+  // Cameras without an image: a scan that silently lost a view would shift every protocol index.
+  {
+    std::set<int> have;
+    for (const ViewSource& v : views) have.insert(v.id);
+    std::vector<int> missing;
+    for (const auto& [key, array] : cameras) {
+      const std::string prefix = "world_mat_";
+      if (key.rfind(prefix, 0) != 0 || key.find("_inv") != std::string::npos) continue;
+      int id = 0;
+      try {
+        size_t used = 0;
+        id = std::stoi(key.substr(prefix.size()), &used);
+        if (used != key.size() - prefix.size()) continue;
+      } catch (const std::exception&) {
+        continue;
+      }
+      if (!have.count(id)) missing.push_back(id);
+    }
+    std::sort(missing.begin(), missing.end());
+    if (!missing.empty()) {
+      // Name the files as the others are named (000012.png, like 000000.png).
+      const std::string& first = names.front();
+      const size_t digits = std::min<size_t>(first.find_first_not_of("0123456789"), 9);
+      const std::string extension = fs::path(first).extension().string();
+      std::ostringstream list;
+      for (size_t k = 0; k < missing.size() && k < 8; ++k) {
+        std::string number = std::to_string(missing[k]);
+        if (number.size() < digits) number.insert(0, digits - number.size(), '0');
+        list << (k ? ", " : "") << (image_dir / (number + extension)).string();
+      }
+      if (missing.size() > 8) list << " and " << missing.size() - 8 << " more";
+      GLIMPSE_LOG(Warning) << "DTU: " << npz_file << " has cameras for "
+                           << views.size() + missing.size() << " views but " << missing.size()
+                           << " image(s) are missing: " << list.str() << "; the scan is read with "
+                           << views.size() << " views (the DTU protocol needs all "
+                           << kDtuProtocolViews << ")";
+    }
   }
 
   const auto scale_it = cameras.find("scale_mat_0");
@@ -491,6 +532,7 @@ DtuScene read_dtu_scene(const std::string& root, const DtuOptions& options) {
   }
 
   // Resize images, read and resize masks.
+  std::vector<char> resized_masks(n, 0);
   size_t masked = 0;
   for (const ViewSource& s : sources) masked += s.mask_path.empty() ? 0 : 1;
   ThreadPool::global().parallel_for(
@@ -509,12 +551,33 @@ DtuScene read_dtu_scene(const std::string& root, const DtuOptions& options) {
               << mask_path << ": mask size " << mask.width() << "x" << mask.height()
               << " does not have the aspect ratio of the " << width << "x" << height << " images";
           if (mask.width() != width || mask.height() != height) {
+            // Masks are expected at the images' stored size (or the size read at); any other
+            // size of the same aspect is resampled, and said so.
+            if (stored_width > 0 &&
+                (mask.width() != stored_width || mask.height() != stored_height))
+              resized_masks[static_cast<size_t>(i)] = 1;
             mask = resize_image_area(mask, width, height);
           }
           v.mask = options.mask_threshold >= 0 ? threshold_mask(mask, options.mask_threshold)
                                                : std::move(mask);
         }
       });
+  {
+    std::vector<std::string> resized;
+    int mask_width = 0, mask_height = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (resized_masks[i]) resized.push_back(sources[i].mask_path);
+    if (!resized.empty()) {
+      const Image<float> probe = read_mask(resized.front());
+      mask_width = probe.width();
+      mask_height = probe.height();
+      GLIMPSE_LOG(Warning) << "DTU: " << resized.size() << " mask(s) differ in size from the "
+                           << stored_width << "x" << stored_height
+                           << " images and are resampled to " << width << "x" << height << ", e.g. "
+                           << resized.front() << " (" << mask_width << "x" << mask_height
+                           << "); check that they belong to these images";
+    }
+  }
 
   // Object sphere and depth bounds.
   double margin = 1.0;

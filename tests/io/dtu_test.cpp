@@ -8,6 +8,7 @@
 #include "io/npy.h"
 #include "tests/io/test_util.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/log_capture.h"
 
 #include <gtest/gtest.h>
 
@@ -403,6 +404,43 @@ TEST(DtuTest, IdrErrors) {
   DtuOptions bad;
   bad.width = 0;
   EXPECT_ERROR_CONTAINS(bad.check(), "DTU image size must be positive");
+}
+
+TEST(DtuTest, IdrMissingImagesAndResizedMasksAreReported) {
+  TinyIdr t;
+  DtuOptions options;
+  options.scan = "scan7";
+  options.width = 40;
+  options.height = 30;
+  {
+    testing::LogCapture log;
+    read_dtu(t.dir.path().string(), options);
+    EXPECT_TRUE(log.warnings.empty()) << log.warnings.front();  // masks at the images' size
+  }
+  // A view whose image is gone: the camera remains in the npz, the warning names the file.
+  fs::remove(t.scan / "image" / "000001.png");
+  {
+    testing::LogCapture log;
+    EXPECT_EQ(read_dtu(t.dir.path().string(), options).views.size(), 1u);
+    ASSERT_EQ(log.warnings.size(), 1u);
+    const std::string expected = "has cameras for 2 views but 1 image(s) are missing: " +
+                                 (t.scan / "image" / "000001.png").string();
+    EXPECT_NE(log.warnings[0].find(expected), std::string::npos) << log.warnings[0];
+  }
+  // A mask of another size than its image (same aspect) is resampled, and said so.
+  write_mask(t.scan / "mask" / "000.png", 160, 120, 0.4f);
+  {
+    testing::LogCapture log;
+    const Dataset d = read_dtu(t.dir.path().string(), options);
+    EXPECT_EQ(d.views[0].mask.width(), 40);
+    ASSERT_EQ(log.warnings.size(), 2u);
+    EXPECT_NE(log.warnings[1].find("1 mask(s) differ in size from the 80x60 images"),
+              std::string::npos)
+        << log.warnings[1];
+    EXPECT_NE(log.warnings[1].find((t.scan / "mask" / "000.png").string() + " (160x120)"),
+              std::string::npos)
+        << log.warnings[1];
+  }
 }
 
 // --- tiny Rectified scan ---

@@ -1,4 +1,5 @@
-// Records log messages of level Error and above instead of failing the running test (see
+// Records log messages of level Error and above (and, separately, warnings) instead of failing the
+// running test (see
 // tests/support/test_main.cpp), for tests of code that reports errors and carries on; restores
 // the failing behaviour when it goes out of scope.
 #pragma once
@@ -17,7 +18,10 @@ class LogCapture {
  public:
   LogCapture() {
     set_log_sink([this](LogLevel level, const std::string& message) {
-      if (level >= LogLevel::Error) errors.push_back(message);
+      if (level >= LogLevel::Error)
+        errors.push_back(message);
+      else if (level == LogLevel::Warning)
+        warnings.push_back(message);
     });
   }
   ~LogCapture() {
@@ -29,6 +33,7 @@ class LogCapture {
   LogCapture(const LogCapture&) = delete;
   LogCapture& operator=(const LogCapture&) = delete;
   std::vector<std::string> errors;
+  std::vector<std::string> warnings;
 };
 
 }  // namespace glimpse::testing
