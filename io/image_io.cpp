@@ -15,8 +15,10 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 #include <vector>
+#include <zlib.h>
 
 namespace glimpse {
 
@@ -24,15 +26,106 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Decodes `path` as stored (bit depth, channels, alpha; no EXIF rotation).
+// Why a PNG or JPEG file is incomplete or damaged, or "" when its structure is whole. Decoders
+// are lenient: libjpeg decodes a JPEG cut short as grey with only a warning on stderr ("Premature
+// end of JPEG file", without the file's name), so the structure is checked before decoding:
+// - PNG: every chunk complete with a matching CRC-32, up to IEND;
+// - JPEG: every marker segment complete and the entropy-coded data ending in a marker, up to EOI.
+// Other formats go to the decoder as they are. Bytes after the end (IEND, EOI) are allowed.
+std::string png_damage(const std::vector<unsigned char>& b) {
+  auto be32 = [&](size_t at) {
+    return uint32_t{b[at]} << 24 | uint32_t{b[at + 1]} << 16 | uint32_t{b[at + 2]} << 8 |
+           uint32_t{b[at + 3]};
+  };
+  for (size_t at = 8;;) {
+    if (at + 12 > b.size()) return "the file ends before the PNG's end chunk (IEND): truncated";
+    const uint32_t length = be32(at);
+    const std::string type(reinterpret_cast<const char*>(&b[at + 4]), 4);
+    const bool printable = std::all_of(type.begin(), type.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    });
+    if (!printable) return "a PNG chunk at byte " + std::to_string(at) + " has no valid type";
+    if (length > b.size() - at - 12)
+      return "the file ends inside the PNG's " + type + " chunk at byte " + std::to_string(at) +
+             ": truncated";
+    const uLong crc = crc32_z(crc32_z(0L, Z_NULL, 0), &b[at + 4], length + 4);
+    if (crc != be32(at + 8 + length))
+      return "the PNG's " + type + " chunk at byte " + std::to_string(at) +
+             " fails its CRC-32 check: the file is corrupt";
+    if (type == "IEND") return "";
+    at += 12 + length;
+  }
+}
+
+std::string jpeg_damage(const std::vector<unsigned char>& b) {
+  const std::string truncated = "the file ends before the JPEG's end-of-image marker: truncated";
+  size_t at = 2;  // after SOI
+  while (true) {
+    if (at >= b.size()) return truncated;
+    if (b[at] != 0xFF)
+      return "a JPEG marker is missing at byte " + std::to_string(at) + ": the file is corrupt";
+    while (at < b.size() && b[at] == 0xFF) ++at;  // fill bytes
+    if (at >= b.size()) return truncated;
+    const unsigned char marker = b[at++];
+    if (marker == 0xD9) return "";                                       // EOI
+    if ((marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) continue;  // no length
+    if (at + 2 > b.size()) return truncated;
+    const size_t length = size_t{b[at]} << 8 | b[at + 1];
+    if (length < 2)
+      return "a JPEG segment at byte " + std::to_string(at) + " has length " +
+             std::to_string(length) + ": the file is corrupt";
+    if (at + length > b.size()) return truncated;
+    at += length;
+    if (marker != 0xDA) continue;
+    // Entropy-coded data after SOS: runs to the next marker other than a stuffed 0xFF00 or a
+    // restart marker.
+    while (true) {
+      if (at + 1 >= b.size()) return truncated;
+      if (b[at] != 0xFF) {
+        ++at;
+        continue;
+      }
+      const unsigned char next = b[at + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+        at += 2;
+      } else if (next == 0xFF) {
+        ++at;
+      } else {
+        break;  // a marker: back to the segment loop
+      }
+    }
+  }
+}
+
+// Decodes `path` as stored (bit depth, channels, alpha; no EXIF rotation), after checking that
+// a PNG or JPEG file is complete and undamaged.
 cv::Mat decode_image(const std::string& path) {
   std::error_code ec;
   GLIMPSE_CHECK(fs::exists(path, ec)) << "cannot read image " << path << ": file does not exist";
   GLIMPSE_CHECK(fs::is_regular_file(path, ec))
       << "cannot read image " << path << ": not a regular file";
+  std::vector<unsigned char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    GLIMPSE_CHECK(in.is_open()) << "cannot read image " << path << ": cannot open the file";
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    GLIMPSE_CHECK(size > 0) << "cannot read image " << path << ": the file is empty";
+    in.seekg(0);
+    bytes.resize(static_cast<size_t>(size));
+    in.read(reinterpret_cast<char*>(bytes.data()), size);
+    GLIMPSE_CHECK(in.gcount() == size) << "cannot read image " << path << ": read error";
+  }
+  static const unsigned char kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  std::string damage;
+  if (bytes.size() >= 8 && std::equal(kPng, kPng + 8, bytes.begin()))
+    damage = png_damage(bytes);
+  else if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
+    damage = jpeg_damage(bytes);
+  GLIMPSE_CHECK(damage.empty()) << "cannot read image " << path << ": " << damage;
   cv::Mat m;
   try {
-    m = cv::imread(path, cv::IMREAD_UNCHANGED);
+    m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     GLIMPSE_FAIL() << "cannot read image " << path << ": not a decodable image (" << e.what()
                    << ")";

@@ -147,12 +147,80 @@ TEST(ImageIo, CorruptFileErrorNamesPath) {
     out << "\x89PNG\r\n\x1a\n this is not really a png";
   }
   const std::string msg = testing::error_message([&] { read_image_rgb(path); });
-  EXPECT_NE(msg.find(path), std::string::npos) << msg;
-  EXPECT_NE(msg.find("not a decodable image"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cannot read image " + path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no valid type"), std::string::npos) << msg;
 
   const std::string text = dir.file("notes.png");
   { std::ofstream(text) << "hello"; }
   EXPECT_ERROR_CONTAINS(read_mask(text), "not a decodable image");
+}
+
+// A photograph-like 8-bit image (gradients and noise, so that JPEG has entropy-coded data to cut).
+cv::Mat textured(int width, int height) {
+  cv::Mat m(height, width, CV_8UC3);
+  cv::randu(m, cv::Scalar::all(0), cv::Scalar::all(255));
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) m.at<cv::Vec3b>(y, x)[0] = static_cast<uint8_t>((x + y) % 256);
+  return m;
+}
+
+std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+TEST(ImageIo, TruncatedOrDamagedPngAndJpegAreRefusedNamingTheFile) {
+  TempDir dir;
+  const cv::Mat m = textured(96, 64);
+  struct Case {
+    const char* name;
+    std::vector<int> params;
+  };
+  const Case cases[] = {{"baseline.jpg", {}},
+                        {"progressive.jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}},
+                        {"restarts.jpg", {cv::IMWRITE_JPEG_RST_INTERVAL, 2}},
+                        {"image.png", {}},
+                        {"sixteen.png", {}}};
+  for (const Case& c : cases) {
+    const std::string path = dir.file(c.name);
+    cv::Mat written = m;
+    if (std::string(c.name) == "sixteen.png") m.convertTo(written, CV_16UC3, 257.0);
+    ASSERT_TRUE(cv::imwrite(path, written, c.params));
+    const std::string whole = bytes_of(path);
+    EXPECT_EQ(read_image_rgb(path).width(), 96) << c.name;
+    // Bytes after the end are allowed (some cameras append data after EOI).
+    write_bytes(path, whole + std::string(16, '\0'));
+    EXPECT_EQ(read_image_rgb(path).width(), 96) << c.name;
+    // Cut at several points, including the middle of the data and just before the end marker.
+    for (const size_t keep : {whole.size() / 3, whole.size() / 2, whole.size() - 2, size_t{40}}) {
+      write_bytes(path, whole.substr(0, keep));
+      const std::string msg = testing::error_message([&] { read_image_rgb(path); });
+      EXPECT_NE(msg.find("cannot read image " + path), std::string::npos) << msg;
+      EXPECT_NE(msg.find("truncated"), std::string::npos)
+          << c.name << " cut at " << keep << ": " << msg;
+      EXPECT_ERROR_CONTAINS(read_mask(path), path);
+    }
+  }
+  // One flipped byte inside a PNG's image data: its chunk CRC catches it.
+  const std::string path = dir.file("flipped.png");
+  ASSERT_TRUE(cv::imwrite(path, m));
+  std::string flipped = bytes_of(path);
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x04);
+  write_bytes(path, flipped);
+  const std::string msg = testing::error_message([&] { read_image_rgb(path); });
+  EXPECT_NE(msg.find(path + ": the PNG's IDAT chunk"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fails its CRC-32 check"), std::string::npos) << msg;
+  // A JPEG cut to 3 kB (the case seen decoding to flat grey with exit 0).
+  const std::string big = dir.file("big.jpg");
+  ASSERT_TRUE(cv::imwrite(big, textured(504, 378)));
+  const std::string whole = bytes_of(big);
+  ASSERT_GT(whole.size(), 3000u);
+  write_bytes(big, whole.substr(0, 3000));
+  EXPECT_ERROR_CONTAINS(read_image_rgb(big), "before the JPEG's end-of-image marker: truncated");
 }
 
 TEST(ImageIo, WritePngOverwritesAtomically) {
