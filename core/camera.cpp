@@ -4,6 +4,7 @@
 #include "core/check.h"
 
 #include <cmath>
+#include <numbers>
 
 namespace glimpse {
 
@@ -14,6 +15,25 @@ void check_camera(const Camera& c, const std::string& what) {
       << what << ": focal lengths must be positive and finite, got fx=" << c.fx << " fy=" << c.fy;
   GLIMPSE_CHECK(std::isfinite(c.cx) && std::isfinite(c.cy))
       << what << ": principal point is not finite (cx=" << c.cx << " cy=" << c.cy << ")";
+  // Field of view within what a pinhole image can hold: a 2-pixel focal length (179 degrees)
+  // made one iteration take 13 s, a huge one put every Gaussian at infinity.
+  const double fov_x =
+      (std::atan2(c.cx, c.fx) + std::atan2(c.width - c.cx, c.fx)) * 180 / std::numbers::pi;
+  const double fov_y =
+      (std::atan2(c.cy, c.fy) + std::atan2(c.height - c.cy, c.fy)) * 180 / std::numbers::pi;
+  GLIMPSE_CHECK(fov_x <= kMaxFieldOfViewDegrees && fov_y <= kMaxFieldOfViewDegrees)
+      << what << ": field of view " << fov_x << " x " << fov_y
+      << " degrees (focal length fx=" << c.fx << " fy=" << c.fy << " pixels for a " << c.width
+      << "x" << c.height << " image) is wider than the " << kMaxFieldOfViewDegrees
+      << " degrees a pinhole image can hold: is the focal length in pixels, at this image size?";
+  GLIMPSE_CHECK(fov_x >= kMinFieldOfViewDegrees && fov_y >= kMinFieldOfViewDegrees)
+      << what << ": field of view " << fov_x << " x " << fov_y
+      << " degrees (focal length fx=" << c.fx << " fy=" << c.fy << " pixels for a " << c.width
+      << "x" << c.height << " image) is narrower than " << kMinFieldOfViewDegrees
+      << " degrees: is the focal length in pixels, at this image size?";
+  GLIMPSE_CHECK(c.fx <= 10 * c.fy && c.fy <= 10 * c.fx)
+      << what << ": focal lengths fx=" << c.fx << " and fy=" << c.fy
+      << " differ more than tenfold (pixels that are not square to that degree are not a camera)";
   for (int i = 0; i < 3; ++i) {
     GLIMPSE_CHECK(std::isfinite(c.translation[i])) << what << ": translation contains NaN or Inf";
     for (int j = 0; j < 3; ++j)

@@ -39,8 +39,14 @@ struct CameraT {
 // Host cameras keep poses in double; renderers cast to their scalar.
 using Camera = CameraT<double>;
 
+// The field of view check_camera accepts, in degrees, horizontally and vertically.
+inline constexpr double kMaxFieldOfViewDegrees = 160.0;
+inline constexpr double kMinFieldOfViewDegrees = 0.1;
+
 // Throws glimpse::Error (naming `what`, e.g. the file and view) when intrinsics are not positive
-// and finite, the size is empty, or the rotation is not orthonormal with det +1.
+// and finite, the size is empty, the field of view lies outside [kMinFieldOfViewDegrees,
+// kMaxFieldOfViewDegrees] either way, fx and fy differ more than tenfold, or the rotation is not
+// orthonormal with det +1.
 void check_camera(const Camera& camera, const std::string& what);
 
 // Intrinsics scaled for an image resized by (sx, sy), keeping the pixel-corner convention.

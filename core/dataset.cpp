@@ -14,7 +14,8 @@ void check_dataset_for_rendering(const Dataset& dataset, const std::string& dir,
   const int n = static_cast<int>(dataset.views.size());
   GLIMPSE_CHECK(n > 0) << who << ": dataset " << dir << " has no views";
   GLIMPSE_CHECK(std::isfinite(dataset.near_depth) && std::isfinite(dataset.far_depth) &&
-                dataset.near_depth > 0.0 && dataset.far_depth > dataset.near_depth)
+                dataset.near_depth > 0.0 && dataset.far_depth > dataset.near_depth &&
+                dataset.far_depth <= kMaxFarOverNear * dataset.near_depth)
       << who << ": dataset " << dir << " has invalid depth bounds (near " << dataset.near_depth
       << ", far " << dataset.far_depth << ")";
   for (const View& view : dataset.views)

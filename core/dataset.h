@@ -28,9 +28,14 @@ struct Dataset {
   std::vector<int> test_ids;
 };
 
+// The widest depth range accepted (far / near): bounds beyond it are not scene depths (a near
+// bound of 1e-300 once set the world scale to 1e300 and left no Gaussian).
+inline constexpr double kMaxFarOverNear = 1e6;
+
 // Throws glimpse::Error (messages start with `who`, e.g. "train", and name `dir`) unless the
-// dataset has views, finite positive depth bounds with near < far, an RGB image of its camera's
-// size for every view, and split indices in range.
+// dataset has views, finite positive depth bounds with near < far <= kMaxFarOverNear * near, an
+// RGB image of its camera's size for every view, and a split whose indices are in range, each
+// listed once, none both a training and a test view.
 void check_dataset_for_rendering(const Dataset& dataset, const std::string& dir,
                                  const std::string& who);
 

@@ -595,6 +595,57 @@ Image<float> undistort_colmap_image(const Image<float>& image, const ColmapCamer
   return out;
 }
 
+void check_colmap_distortion(const ColmapCamera& camera, const std::string& what) {
+  if (colmap_is_pinhole(camera) || model_info(camera.model).num_focal == 0) return;
+  const Camera pinhole = colmap_pinhole_camera(camera);
+  const int w = camera.width, h = camera.height;
+  std::ostringstream params;
+  for (size_t i = 0; i < camera.params.size(); ++i) params << (i ? ", " : "") << camera.params[i];
+  const std::string model =
+      std::string(colmap_model_name(camera.model)) + " (" + params.str() + ")";
+  auto source_of = [&](double x, double y, Vec2<double>& src) {
+    const double u = (x - pinhole.cx) / pinhole.fx, v = (y - pinhole.cy) / pinhole.fy;
+    return colmap_img_from_cam(camera, {u, v, 1.0}, &src) && std::isfinite(src.x) &&
+           std::isfinite(src.y);
+  };
+  // The share of the frame that lands inside the photograph, on a 33 x 33 grid of pixels.
+  constexpr int kGrid = 33;
+  int inside = 0;
+  for (int j = 0; j < kGrid; ++j)
+    for (int i = 0; i < kGrid; ++i) {
+      Vec2<double> src;
+      if (source_of((i + 0.5) * w / kGrid, (j + 0.5) * h / kGrid, src) && src.x >= 0 &&
+          src.x <= w && src.y >= 0 && src.y <= h)
+        ++inside;
+    }
+  GLIMPSE_CHECK(2 * inside >= kGrid * kGrid)
+      << what << ": the distortion of camera " << model << " maps "
+      << 100 - 100 * inside / (kGrid * kGrid)
+      << "% of the image outside itself: the parameters are not a lens distortion of this "
+         "image (wrong units or values?)";
+  // No fold: along rays from the principal point to the corners and edge midpoints, the distorted
+  // distance from the principal point keeps growing.
+  const double corners[8][2] = {{0, 0},       {1.0 * w, 0},       {0, 1.0 * h}, {1.0 * w, 1.0 * h},
+                                {0.5 * w, 0}, {0.5 * w, 1.0 * h}, {0, 0.5 * h}, {1.0 * w, 0.5 * h}};
+  for (const auto& corner : corners) {
+    double previous = 0;
+    constexpr int kSteps = 64;
+    for (int s = 1; s <= kSteps; ++s) {
+      const double t = static_cast<double>(s) / kSteps;
+      const double x = pinhole.cx + t * (corner[0] - pinhole.cx);
+      const double y = pinhole.cy + t * (corner[1] - pinhole.cy);
+      Vec2<double> src;
+      if (!source_of(x, y, src)) break;  // outside the model's domain: counted above
+      const double r = std::hypot(src.x - pinhole.cx, src.y - pinhole.cy);
+      GLIMPSE_CHECK(r > previous)
+          << what << ": the distortion of camera " << model << " folds the image back on itself "
+          << "at pixel (" << x << ", " << y
+          << "): its polynomial is used outside its valid range; check the parameters";
+      previous = r;
+    }
+  }
+}
+
 // [SECTION] binary files
 // ---------------------------------------------------------------------------
 
@@ -1015,6 +1066,7 @@ Dataset read_colmap_dataset(const std::string& root, const ColmapDatasetOptions&
         << " in " << files.cameras << " is " << camera.width << "x" << camera.height
         << " (not the same aspect ratio: rotated or cropped image?)";
     const ColmapCamera scaled = scaled_colmap_camera(camera, width, height);
+    check_colmap_distortion(scaled, whats[i]);
     if (options.load_images && !colmap_is_pinhole(scaled))
       view.image = undistort_colmap_image(view.image, scaled);
     view.camera = colmap_view_camera(image, scaled, whats[i]);

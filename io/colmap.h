@@ -95,6 +95,14 @@ bool colmap_img_from_cam(const ColmapCamera& camera, const Vec3<double>& p_in_ca
 // number of channels from 1 to 4; a pinhole camera returns the image unchanged.
 Image<float> undistort_colmap_image(const Image<float>& image, const ColmapCamera& camera);
 
+// Refuses distortion parameters that undistort_colmap_image cannot turn into a usable picture
+// (throws glimpse::Error naming `what`, the model and its parameters): less than half of the
+// pinhole frame maps back inside the photograph (e.g. "k1": 1e6, which used to give black images
+// that trained to "47 dB"), or the distortion folds within the frame (the radius it maps to stops
+// growing along a ray from the principal point: the polynomial is used outside its valid range).
+// Pinhole cameras and the equirectangular model pass.
+void check_colmap_distortion(const ColmapCamera& camera, const std::string& what);
+
 // [SECTION] sparse model ------------------------------------------------------------------------
 
 struct ColmapImage {

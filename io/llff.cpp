@@ -124,6 +124,10 @@ Dataset read_llff(const std::string& root, const LlffOptions& options) {
   GLIMPSE_CHECK(poses.ndim() == 2 && poses.shape[0] > 0 && poses.shape[1] == kRowSize)
       << poses_file << ": expected an N x 17 array (3x5 pose, near, far per image), got "
       << poses.ndim() << "-d shape with " << poses.size() << " values";
+  GLIMPSE_CHECK(poses.dtype.size() >= 2 && poses.dtype[1] == 'f')
+      << poses_file << ": the array's type is " << poses.dtype
+      << ", not floating point (float32 '<f4' or float64 '<f8'): poses and bounds written as "
+         "integers have lost their values";
   const size_t n = poses.shape[0];
 
   const std::string folder_name =
@@ -153,6 +157,10 @@ Dataset read_llff(const std::string& root, const LlffOptions& options) {
         << what << " (" << names[i]
         << "): depth bounds must satisfy 0 < near < far, got near=" << row[15]
         << " far=" << row[16];
+    GLIMPSE_CHECK(row[16] <= kMaxFarOverNear * row[15])
+        << what << " (" << names[i] << "): depth bounds near=" << row[15] << " far=" << row[16]
+        << " span more than " << kMaxFarOverNear
+        << " times: the near bound is not a scene depth (it sets the world scale)";
   }
 
   Dataset dataset;

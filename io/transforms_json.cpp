@@ -348,6 +348,7 @@ Dataset read_transforms_json(const std::string& path_or_dir, const TransformsOpt
       height = probe.height();
     }
     const ColmapCamera camera = transforms_camera(intr, width, height, job.what);
+    check_colmap_distortion(camera, job.what);
     if (options.load_images && !colmap_is_pinhole(camera)) {
       view.image = undistort_colmap_image(view.image, camera);
       if (!view.mask.empty()) view.mask = undistort_colmap_image(view.mask, camera);

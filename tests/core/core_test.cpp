@@ -48,6 +48,32 @@ Camera valid_camera() {
   return c;
 }
 
+TEST(Camera, FieldOfViewLimits) {
+  // 64 px wide: 2 px focal (172 degrees), 1e12 px (3.7e-9 degrees), a denormal focal length.
+  for (const double f : {2.0, 1e12, 4e-310}) {
+    Camera c = valid_camera();
+    c.fx = c.fy = f;
+    try {
+      check_camera(c, "cameras.txt camera 3");
+      FAIL() << "no error for focal " << f;
+    } catch (const Error& e) {
+      const std::string what = error_message_without_location(e.what());
+      EXPECT_EQ(what.rfind("cameras.txt camera 3: field of view", 0), 0u) << what;
+      EXPECT_NE(what.find("is the focal length in pixels"), std::string::npos) << what;
+    }
+  }
+  // Wide-angle and telephoto cameras within the limits pass.
+  Camera wide = valid_camera();
+  wide.fx = wide.fy = 32 / std::tan(75 * M_PI / 180);  // 150 degrees
+  EXPECT_NO_THROW(check_camera(wide, "wide"));
+  Camera tele = valid_camera();
+  tele.fx = tele.fy = 32 / std::tan(0.1 * M_PI / 180);  // 0.2 degrees
+  EXPECT_NO_THROW(check_camera(tele, "tele"));
+  Camera stretched = valid_camera();
+  stretched.fy = stretched.fx * 20;
+  EXPECT_THROW(check_camera(stretched, "stretched"), Error);
+}
+
 TEST(Camera, CheckRejectsBadCameras) {
   EXPECT_NO_THROW(check_camera(valid_camera(), "cam"));
   Camera c = valid_camera();

@@ -147,7 +147,8 @@ TEST(Protocol, Dtu) {
   EXPECT_EQ(p.test_ids, ids(dtu_test_ids()));
   EXPECT_TRUE(p.masked);
   EXPECT_NE(describe_protocol(p).find("masked metrics"), std::string::npos);
-  EXPECT_ERROR_CONTAINS(make_protocol(Suite::Dtu, 3, 48), "needs all 49 views of a scan (its split is by view id), this scan has 48");
+  EXPECT_ERROR_CONTAINS(make_protocol(Suite::Dtu, 3, 48),
+                        "needs all 49 views of a scan (its split is by view id), this scan has 48");
 }
 
 TEST(Protocol, OnlyThreeSixOrNineViews) {

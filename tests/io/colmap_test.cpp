@@ -829,6 +829,7 @@ class SyntheticScene {
   std::string root() const { return dir_.path().string(); }
   const TempDir& dir() const { return dir_; }
   std::string& images() { return images_; }
+  std::string& cameras() { return cameras_; }
 
  private:
   TempDir dir_;
@@ -946,6 +947,19 @@ TEST(ColmapDataset, ErrorsNameTheProblem) {
     write_png(scene.dir().file("images/a.png"), Image<float>(8, 8, 3, 0.2f));
     EXPECT_ERROR_CONTAINS(read_colmap_dataset(scene.root()),
                           "a.png: image is 8x8 but camera 1 in ");
+  }
+  // Focal lengths that are not a camera of this image: a huge one (every Gaussian at infinity),
+  // a denormal one, and half a pixel for this 8-pixel image (166 degrees; 2 px on a 504-px image
+  // made 179 degrees and 13 s per iteration).
+  for (const char* focal : {"1e300", "4e-310", "0.5"}) {
+    SyntheticScene scene;
+    scene.cameras() = std::string("1 PINHOLE 8 6 ") + focal + " " + focal +
+                      " 4 3\n2 OPENCV 8 6 10 10 4 3 -0.3 0 0 0\n";
+    scene.write();
+    const std::string msg = testing::error_message([&] { read_colmap_dataset(scene.root()); });
+    EXPECT_NE(msg.find(scene.dir().file("sparse/0/images.txt") + ": image "), std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("field of view"), std::string::npos) << focal << ": " << msg;
   }
   {
     TempDir empty;

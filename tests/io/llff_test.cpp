@@ -237,6 +237,36 @@ TEST(Llff, BadBoundsNameRow) {
   EXPECT_ERROR_CONTAINS(read_llff(scene.root(), factor(2)), "0 < near < far");
 }
 
+TEST(Llff, NearBoundThatIsNotADepthIsRefused) {
+  SyntheticLlff scene;
+  scene.rows()[17 + 15] = 1e-300;  // set the world scale to 1e300: no Gaussian survived
+  scene.write_poses();
+  EXPECT_ERROR_CONTAINS(read_llff(scene.root(), factor(2)),
+                        scene.poses_path() +
+                            " row 1 (img_b.png): depth bounds near=1e-300 far=12 "
+                            "span more than 1e+06 times");
+}
+
+TEST(Llff, IntegerPosesNameTheirType) {
+  SyntheticLlff scene;
+  // poses_bounds.npy written as int64: numpy's header by hand, then the values truncated.
+  std::string header = "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 17), }";
+  header.append(64 - (10 + header.size() + 1) % 64, ' ');
+  header += '\n';
+  std::ofstream out(scene.poses_path(), std::ios::binary);
+  out << "\x93NUMPY" << '\x01' << '\x00' << static_cast<char>(header.size() & 0xff)
+      << static_cast<char>(header.size() >> 8) << header;
+  for (double v : scene.rows()) {
+    const int64_t i = static_cast<int64_t>(v);
+    out.write(reinterpret_cast<const char*>(&i), sizeof(i));
+  }
+  out.close();
+  const std::string msg = testing::error_message([&] { read_llff(scene.root(), factor(2)); });
+  EXPECT_NE(msg.find(scene.poses_path() + ": the array's type is <i8, not floating point"),
+            std::string::npos)
+      << msg;
+}
+
 TEST(Llff, WrongArrayShape) {
   SyntheticLlff scene;
   write_npy(scene.poses_path(), {2, 15}, std::vector<double>(30, 1.0));

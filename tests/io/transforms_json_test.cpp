@@ -323,6 +323,38 @@ TEST(TransformsJson, DistortedImagesAreUndistortedToPinhole) {
   EXPECT_NEAR(centre.z, 3.0, 1e-15);
 }
 
+TEST(TransformsJson, DistortionThatMapsTheImageOutsideItselfIsRefused) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "images");
+  write_png(dir.file("images/0001.png"), Image<float>(40, 30, 3, 0.6f));
+  const std::string frames = R"("frames": [{"file_path": "images/0001.png",
+      "transform_matrix": [[1,0,0,1],[0,1,0,2],[0,0,1,3],[0,0,0,1]]}]})";
+  // "k1": 1e6 made every image black while the run "reached" 47 dB with exit 0.
+  write_text(
+      dir.path() / "transforms.json",
+      R"({"fl_x": 30, "fl_y": 30, "cx": 20, "cy": 15, "w": 40, "h": 30, "k1": 1e6, )" + frames);
+  for (const bool load : {true, false}) {
+    TransformsOptions o;
+    o.load_images = load;
+    const std::string msg =
+        testing::error_message([&] { read_transforms_json(dir.path().string(), o); });
+    EXPECT_NE(msg.find(dir.file("transforms.json") + " frame 0"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("of the image outside itself"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("OPENCV (30, 30, 20, 15, 1e+06, 0, 0, 0)"), std::string::npos) << msg;
+  }
+  // Strong barrel distortion whose polynomial turns back inside the frame: a fold.
+  write_text(
+      dir.path() / "transforms.json",
+      R"({"fl_x": 30, "fl_y": 30, "cx": 20, "cy": 15, "w": 40, "h": 30, "k1": -0.9, )" + frames);
+  EXPECT_ERROR_CONTAINS(read_transforms_json(dir.path().string()),
+                        "folds the image back on itself");
+  // Ordinary distortion passes.
+  write_text(
+      dir.path() / "transforms.json",
+      R"({"fl_x": 30, "fl_y": 30, "cx": 20, "cy": 15, "w": 40, "h": 30, "k1": -0.1, )" + frames);
+  EXPECT_NO_THROW(read_transforms_json(dir.path().string()));
+}
+
 TEST(TransformsJson, MissingFilesAreErrors) {
   TempDir dir;
   write_text(dir.path() / "transforms.json", blender_json({"./train/r_0", "./train/r_9"}));
