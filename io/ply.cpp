@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <istream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -39,6 +41,21 @@ bool read_header_line(std::istream& in, std::string& line, size_t& budget,
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return any;
+}
+
+// A header line that is not a comment must be printable ASCII; the first other byte is named
+// in hex, so that a corrupt header never puts raw binary into a message.
+void check_printable(const std::string& line, int line_no, const std::string& what) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if ((c >= 0x20 && c < 0x7f) || c == '\t') continue;
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "0x%02x", c);
+    GLIMPSE_FAIL() << what << ": malformed PLY header, line " << line_no << ": byte " << hex
+                   << " at column " << i + 1
+                   << " is not text (the header is corrupt, or binary data starts before "
+                      "'end_header')";
+  }
 }
 
 }  // namespace
@@ -79,6 +96,8 @@ Header parse_header(std::istream& in, const std::string& what) {
   for (int line_no = 2;; ++line_no) {
     GLIMPSE_CHECK(read_header_line(in, line, budget, what))
         << what << ": malformed PLY header: the file ends before 'end_header'";
+    if (line.rfind("comment", 0) != 0 && line.rfind("obj_info", 0) != 0)
+      check_printable(line, line_no, what);
     const std::vector<std::string> w = split_words(line);
     auto context = [&] {
       return what + ": malformed PLY header, line " + std::to_string(line_no) + " \"" + line +
@@ -91,17 +110,15 @@ Header parse_header(std::istream& in, const std::string& what) {
     if (key == "format") {
       GLIMPSE_CHECK(!has_format) << context() << "a second 'format' line";
       GLIMPSE_CHECK(w.size() == 3) << context() << "expected 'format <type> 1.0'";
-      GLIMPSE_CHECK(w[1] != "binary_big_endian")
-          << what
-          << ": unsupported PLY format binary_big_endian (big-endian splat files are not "
-             "supported; re-export as binary_little_endian)";
       if (w[1] == "ascii") {
         header.format = Format::Ascii;
       } else if (w[1] == "binary_little_endian") {
         header.format = Format::BinaryLittleEndian;
+      } else if (w[1] == "binary_big_endian") {
+        header.format = Format::BinaryBigEndian;
       } else {
         GLIMPSE_FAIL() << what << ": unsupported PLY format '" << w[1]
-                       << "' (supported: binary_little_endian, ascii)";
+                       << "' (supported: binary_little_endian, binary_big_endian, ascii)";
       }
       GLIMPSE_CHECK(w[2] == "1.0" || w[2] == "1")
           << what << ": unsupported PLY version " << w[2] << " (supported: 1.0)";
@@ -196,7 +213,7 @@ AsciiValue read_ascii_value(std::istream& in, double& value, std::string& token)
 void skip_elements_before(std::istream& in, const Header& header,
                           std::vector<Element>::const_iterator vertex, const std::string& what) {
   for (auto e = header.elements.begin(); e != vertex; ++e) {
-    if (header.format == Format::BinaryLittleEndian) {
+    if (header.format != Format::Ascii) {
       skip_binary_element(in, *e, what);
     } else {
       std::string line;
@@ -208,10 +225,23 @@ void skip_elements_before(std::istream& in, const Header& header,
   }
 }
 
-void read_binary_rows(std::istream& in, uint64_t n, size_t stride, uint64_t total,
-                      const std::string& what,
+void read_binary_rows(std::istream& in, const Element& e, Format format, const std::string& what,
                       const std::function<void(uint64_t rows)>& before_chunk,
                       const std::function<void(const char* bytes, uint64_t index)>& row) {
+  const size_t stride = e.stride();
+  const uint64_t n = e.count;
+  GLIMPSE_CHECK(stride > 0 && n <= std::numeric_limits<uint64_t>::max() / stride)
+      << what << ": element '" << e.name << "' count " << n << " is absurd";
+  const uint64_t total = n * stride;
+  // Byte-swap plan for big-endian rows: (offset, size) of each multi-byte property.
+  std::vector<std::pair<size_t, size_t>> swaps;
+  if (format == Format::BinaryBigEndian) {
+    size_t offset = 0;
+    for (const Property& p : e.properties) {
+      if (p.type.size > 1) swaps.emplace_back(offset, p.type.size);
+      offset += p.type.size;
+    }
+  }
   const uint64_t chunk_rows = std::max<uint64_t>(1, kChunkBytes / stride);
   std::vector<char> buffer;
   for (uint64_t base = 0; base < n;) {
@@ -220,12 +250,40 @@ void read_binary_rows(std::istream& in, uint64_t n, size_t stride, uint64_t tota
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     const auto got = static_cast<uint64_t>(in.gcount());
     GLIMPSE_CHECK(got == buffer.size())
-        << what << ": truncated data: expected " << n << " vertices * " << stride
-        << " bytes = " << total << " bytes after the header, got " << base * stride + got;
+        << what << ": truncated data: expected " << n
+        << (e.name == "vertex" ? std::string(" vertices") : " '" + e.name + "' rows") << " * "
+        << stride << " bytes = " << total << " bytes, got " << base * stride + got;
+    if (!swaps.empty())
+      for (uint64_t v = 0; v < m; ++v)
+        for (const auto& [offset, size] : swaps) {
+          char* p = buffer.data() + v * stride + offset;
+          std::reverse(p, p + size);
+        }
     if (before_chunk) before_chunk(base + m);
     for (uint64_t v = 0; v < m; ++v) row(buffer.data() + v * stride, base + v);
     base += m;
   }
+}
+
+std::optional<uint64_t> binary_bytes_after(const Header& header,
+                                           std::vector<Element>::const_iterator vertex) {
+  uint64_t bytes = 0;
+  for (auto e = std::next(vertex); e != header.elements.end(); ++e) {
+    if (e->has_list()) return std::nullopt;
+    const size_t stride = e->stride();
+    if (stride > 0 && e->count > (std::numeric_limits<uint64_t>::max() - bytes) / stride)
+      return std::nullopt;
+    bytes += e->count * stride;
+  }
+  return bytes;
+}
+
+void check_no_trailing_data(uint64_t extra, const Element& vertex, const std::string& what) {
+  GLIMPSE_CHECK(extra == 0) << what << ": " << extra
+                            << " bytes of data follow what the header declares ('element "
+                            << vertex.name << " " << vertex.count
+                            << "'): the counts do not match the data (a truncated header or a "
+                               "wrong count)";
 }
 
 std::map<std::string, std::vector<float>> read_vertex_columns(
@@ -250,7 +308,7 @@ std::map<std::string, std::vector<float>> read_vertex_columns(
   }
   const uint64_t n = vertex.count;
   std::vector<std::vector<float>> columns(names.size());
-  if (header.format == Format::BinaryLittleEndian) {
+  if (header.format != Format::Ascii) {
     GLIMPSE_CHECK(!vertex.has_list())
         << what << ": element 'vertex' has list properties; such binary files are not supported";
     const size_t stride = vertex.stride();
@@ -265,11 +323,15 @@ std::map<std::string, std::vector<float>> read_vertex_columns(
     std::vector<size_t> offsets(props);
     for (size_t i = 1; i < props; ++i)
       offsets[i] = offsets[i - 1] + vertex.properties[i - 1].type.size;
-    read_binary_rows(in, n, stride, total, what, {}, [&](const char* p, uint64_t) {
+    const auto available = remaining_bytes(in);
+    read_binary_rows(in, vertex, header.format, what, {}, [&](const char* p, uint64_t) {
       for (size_t j = 0; j < props; ++j)
         if (column_of[j] >= 0)
           columns[column_of[j]].push_back(load_value(p + offsets[j], vertex.properties[j].type));
     });
+    const auto after = binary_bytes_after(header, vertex_it);
+    if (available && after && *available >= total + *after)
+      check_no_trailing_data(*available - total - *after, vertex, what);
   } else {
     if (const auto available = remaining_bytes(in)) {
       GLIMPSE_CHECK(props == 0 || n <= *available / (2 * props))

@@ -52,7 +52,7 @@ struct Element {
   }
 };
 
-enum class Format { Ascii, BinaryLittleEndian };
+enum class Format { Ascii, BinaryLittleEndian, BinaryBigEndian };
 
 struct Header {
   Format format = Format::BinaryLittleEndian;
@@ -62,7 +62,8 @@ struct Header {
 float load_value(const char* p, const ScalarType& t);
 
 // Reads the header up to and including 'end_header'. Throws glimpse::Error naming `what` for a
-// file that is not PLY, a malformed or unsupported header (big-endian, unknown types).
+// file that is not PLY, a malformed or unsupported header (unknown types, binary bytes outside
+// comments: a corrupt header is described, never quoted raw).
 Header parse_header(std::istream& in, const std::string& what);
 
 // Bytes left in a seekable stream, or nullopt when the stream cannot tell.
@@ -77,14 +78,23 @@ void skip_binary_element(std::istream& in, const Element& e, const std::string& 
 void skip_elements_before(std::istream& in, const Header& header,
                           std::vector<Element>::const_iterator vertex, const std::string& what);
 
-// Reads n binary rows of `stride` bytes in chunks of about kChunkBytes (so a corrupt count cannot
-// allocate before the data arrives), calls before_chunk(rows read once this chunk is done) when
-// given, then row(bytes, index) for each row. Throws the truncation error naming `what`; `total`
-// is n * stride, for the message.
-void read_binary_rows(std::istream& in, uint64_t n, size_t stride, uint64_t total,
-                      const std::string& what,
+// Reads the element's e.count binary rows in chunks of about kChunkBytes (so a corrupt count
+// cannot allocate before the data arrives), calls before_chunk(rows read once this chunk is done)
+// when given, then row(bytes, index) for each row, its values in little-endian order whatever
+// `format` stored (big-endian rows are byte-swapped per property first). Throws the truncation
+// error naming `what`.
+void read_binary_rows(std::istream& in, const Element& e, Format format, const std::string& what,
                       const std::function<void(uint64_t rows)>& before_chunk,
                       const std::function<void(const char* bytes, uint64_t index)>& row);
+
+// Bytes the elements after `vertex` take in a binary file, or nullopt when one has list
+// properties (its size depends on the data).
+std::optional<uint64_t> binary_bytes_after(const Header& header,
+                                           std::vector<Element>::const_iterator vertex);
+
+// Throws when data follows the end of a file's elements: `extra` bytes beyond what the header
+// declares mean its counts do not match the data (e.g. a vertex count smaller than the data).
+void check_no_trailing_data(uint64_t extra, const Element& vertex, const std::string& what);
 
 enum class AsciiValue { Ok, End, NotNumber };
 // Reads one whitespace-separated ASCII value into `value` (the raw text stays in `token`).

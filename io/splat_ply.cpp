@@ -91,8 +91,8 @@ void store_vertex(const float* row, int rest_count, size_t i, Gaussians& g) {
   for (int a = 0; a < 4; ++a) g.quats[4 * i + a] = tail[4 + a];
 }
 
-void read_binary_vertices(std::istream& in, const Element& vertex, const VertexLayout& layout,
-                          const std::string& what, Gaussians& g) {
+void read_binary_vertices(std::istream& in, const Header& header, const Element& vertex,
+                          const VertexLayout& layout, const std::string& what, Gaussians& g) {
   const size_t stride = vertex.stride();
   const uint64_t n = vertex.count;
   GLIMPSE_CHECK(stride > 0 && n <= std::numeric_limits<uint64_t>::max() / stride)
@@ -113,7 +113,7 @@ void read_binary_vertices(std::istream& in, const Element& vertex, const VertexL
   const size_t slots = layout.property_index.size();
   std::vector<float> row(slots);
   read_binary_rows(
-      in, n, stride, total, what,
+      in, vertex, header.format, what,
       [&](uint64_t rows) {
         if (g.size() < rows) g.resize(rows);
       },
@@ -124,10 +124,19 @@ void read_binary_vertices(std::istream& in, const Element& vertex, const VertexL
         }
         store_vertex(row.data(), layout.rest_count, index, g);
       });
+  // The file must end where its elements end: more bytes mean a count smaller than the data.
+  const auto vertex_it = header.elements.begin() + (&vertex - header.elements.data());
+  const auto after = binary_bytes_after(header, vertex_it);
+  if (available && after) {
+    GLIMPSE_CHECK(*available - total >= *after)
+        << what << ": truncated data: the elements after the vertices need " << *after << " bytes, "
+        << *available - total << " follow";
+    check_no_trailing_data(*available - total - *after, vertex, what);
+  }
 }
 
-void read_ascii_vertices(std::istream& in, const Element& vertex, const VertexLayout& layout,
-                         const std::string& what, Gaussians& g) {
+void read_ascii_vertices(std::istream& in, const Element& vertex, bool last_element,
+                         const VertexLayout& layout, const std::string& what, Gaussians& g) {
   const size_t props = vertex.properties.size();
   const uint64_t n = vertex.count;
   // Every value takes at least two characters (a digit and a separator).
@@ -155,6 +164,14 @@ void read_ascii_vertices(std::istream& in, const Element& vertex, const VertexLa
     }
     if (g.size() <= v) g.resize(v + 1);
     store_vertex(row.data(), layout.rest_count, v, g);
+  }
+  // With the vertices last, nothing but white space may follow them.
+  if (last_element) {
+    double value = 0;
+    const AsciiValue status = read_ascii_value(in, value, token);
+    GLIMPSE_CHECK(status == AsciiValue::End)
+        << what << ": data follows the " << n << " vertices the header declares ('element vertex "
+        << n << "'): the count does not match the data";
   }
 }
 
@@ -229,15 +246,16 @@ Gaussians read_splat_ply(std::istream& in, const std::string& what) {
     GLIMPSE_CHECK(!p.is_list) << what << ": element 'vertex' has a list property '" << p.name
                               << "' (not a splat file)";
 
-  // Skip the elements stored before the vertices; those after them are ignored.
+  // Skip the elements stored before the vertices; those after them are ignored (but must fit).
   skip_elements_before(in, header, vertex_it, what);
 
+  GLIMPSE_CHECK(vertex.count > 0) << what << ": the file holds no Gaussians ('element vertex 0')";
   Gaussians g;
   g.sh_degree = layout.sh_degree;
-  if (header.format == Format::BinaryLittleEndian) {
-    read_binary_vertices(in, vertex, layout, what, g);
+  if (header.format != Format::Ascii) {
+    read_binary_vertices(in, header, vertex, layout, what, g);
   } else {
-    read_ascii_vertices(in, vertex, layout, what, g);
+    read_ascii_vertices(in, vertex, std::next(vertex_it) == header.elements.end(), layout, what, g);
   }
   g.check(what);
   return g;

@@ -24,16 +24,17 @@ void write_splat_ply(std::ostream& out, const Gaussians& g, const std::string& w
 // half-written file under `path`.
 void write_splat_ply(const std::string& path, const Gaussians& g);
 
-// Reads a splat PLY ("format binary_little_endian 1.0" or "ascii 1.0"; big-endian files are
-// rejected with a message). Properties of the "vertex" element are matched BY NAME, in any order;
+// Reads a splat PLY ("format binary_little_endian 1.0", "binary_big_endian 1.0" or "ascii 1.0").
+// Properties of the "vertex" element are matched BY NAME, in any order;
 // extra properties (normals, Brush's or SuperSplat's extras) are ignored, and other elements are
 // skipped. Each property read may be char/uchar/short/ushort/int/uint/float/double (and the
 // int8..float64 spellings); values are converted to float. Required: x y z, f_dc_0..2, opacity,
 // scale_0..2, rot_0..3 and f_rest_0..f_rest_{M-1} with M in {0, 9, 24, 45}, which sets the SH
 // degree 0..3. Throws glimpse::Error naming `what` (the file) and the problem: not a PLY file,
 // malformed or unsupported header, missing property, truncated data (with the expected and
-// actual byte counts), a vertex count too large for the file, NaN or infinite values (with the
-// vertex index, via Gaussians::check).
+// actual byte counts), a vertex count too large or too small for the file (data after the
+// declared elements), no vertices ('element vertex 0'), NaN or infinite values (with the vertex
+// index, via Gaussians::check).
 Gaussians read_splat_ply(std::istream& in, const std::string& what);
 
 // Opens `path` and reads it with read_splat_ply(stream, path).
