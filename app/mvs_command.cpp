@@ -67,20 +67,6 @@ void make_folder(const fs::path& dir, const std::string& who) {
       << who << ": cannot create folder " << dir.string() << ": " << ec.message();
 }
 
-// Inverse depth normalised to [1, 2] (1 = near, 2 = far) for colorize_depth: TURBO with blue at
-// the near bound and red at the far bound, linear in 1 / depth; invalid pixels stay 0 (black).
-Image<float> depth_preview(const Image<float>& depth, double near, double far) {
-  Image<float> v(depth.width(), depth.height(), 1);
-  const double inv_near = 1.0 / near, inv_far = 1.0 / far;
-  for (size_t i = 0; i < depth.num_pixels(); ++i) {
-    const float d = depth.data()[i];
-    if (!(std::isfinite(d) && d > 0.0f)) continue;
-    const double s = std::clamp((inv_near - 1.0 / d) / (inv_near - inv_far), 0.0, 1.0);
-    v.data()[i] = static_cast<float>(1.0 + s);
-  }
-  return colorize_depth(v, 1.0f, 2.0f);
-}
-
 // Camera-frame normals as RGB (n + 1) / 2; black where there is none.
 Image<float> normal_preview(const Image<float>& normal) {
   Image<float> rgb(normal.width(), normal.height(), 3);

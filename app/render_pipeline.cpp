@@ -257,8 +257,7 @@ RenderReport run_render_pipeline(const RenderPipelineOptions& options,
     const std::string name = output_name(view.name);
     write_png((out / "renders" / name).string(), rendered.rgb);
     write_png((out / "depth" / name).string(),
-              colorize_depth(rendered.depth, static_cast<float>(dataset.near_depth),
-                             static_cast<float>(dataset.far_depth)));
+              depth_preview(rendered.depth, dataset.near_depth, dataset.far_depth));
     write_png((out / "alpha" / name).string(), rendered.alpha);
     write_png((out / "compare" / name).string(), side_by_side(view.image, rendered.rgb));
     report.views.push_back(v);

@@ -152,12 +152,14 @@ struct EvalContext {
 
 // Renders the views, writes <dir>/{renders,gt,depth,error}/<stem>.png (when dir is not empty)
 // and measures PSNR, both SSIMs and, with a network, LPIPS and the average error. Masked: the
-// ground truth and error images are the white-composited ones the metrics compare.
+// ground truth and error images are the white-composited ones the metrics compare, and
+// renders_masked/ holds the render composited the same way, beside the raw one in renders/.
 SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vector<int>& ids,
                       const fs::path& dir) {
   SplitMetrics metrics;
   if (!dir.empty() && !ids.empty()) {
-    for (const char* sub : {"renders", "gt", "depth", "error"}) {
+    for (const char* sub : {"renders", "gt", "depth", "error", "renders_masked"}) {
+      if (std::string(sub) == "renders_masked" && !ctx.masked) continue;
       std::error_code ec;
       fs::create_directories(dir / sub, ec);
       GLIMPSE_CHECK(!ec) << "train: cannot create folder " << (dir / sub).string() << ": "
@@ -192,8 +194,9 @@ SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vec
       write_png((dir / "renders" / name).string(), render);
       write_png((dir / "gt" / name).string(), truth_cmp);
       write_png((dir / "depth" / name).string(),
-                colorize_depth(out.depth, static_cast<float>(ctx.dataset->near_depth),
-                               static_cast<float>(ctx.dataset->far_depth)));
+                depth_preview(out.depth, ctx.dataset->near_depth, ctx.dataset->far_depth));
+      if (ctx.masked)  // the render as the metric sees it, beside the raw one
+        write_png((dir / "renders_masked" / name).string(), render_cmp);
       write_png((dir / "error" / name).string(), error_map(render_cmp, truth_cmp));
     }
     psnrs.push_back(m.psnr);

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -304,6 +305,64 @@ Image<float> colorize_depth(const Image<float>& depth, float near, float far) {
     }
   }
   return rgb;
+}
+
+Image<float> depth_preview(const Image<float>& depth, double near, double far, bool with_scale) {
+  GLIMPSE_CHECK(depth.channels() == 1)
+      << "depth_preview: expected a 1-channel depth map, got " << depth.channels() << " channels";
+  GLIMPSE_CHECK(std::isfinite(near) && std::isfinite(far) && near > 0.0 && near < far)
+      << "depth_preview: need 0 < near < far, got near=" << near << " far=" << far;
+  const double inv_near = 1.0 / near, inv_far = 1.0 / far;
+  // s in [1, 2]: 1 at near, 2 at far, linear in 1 / depth; 0 (black) for invalid pixels.
+  auto position = [&](double d) {
+    return 1.0 + std::clamp((inv_near - 1.0 / d) / (inv_near - inv_far), 0.0, 1.0);
+  };
+  Image<float> s(depth.width(), depth.height(), 1);
+  for (size_t i = 0; i < depth.num_pixels(); ++i) {
+    const float d = depth.data()[i];
+    if (std::isfinite(d) && d > 0.0f) s.data()[i] = static_cast<float>(position(d));
+  }
+  const Image<float> colour = colorize_depth(s, 1.0f, 2.0f);
+  if (!with_scale || depth.empty()) return colour;
+
+  // The bar: 5 % of the width (at least 8 px) beside the image, then the labels.
+  const int w = depth.width(), h = depth.height();
+  const int gap = std::max(4, w / 100), bar = std::max(8, w / 20);
+  const double font = std::clamp(h / 700.0, 0.3, 1.0);
+  const int thickness = font > 0.6 ? 2 : 1;
+  int baseline = 0;
+  const cv::Size text =
+      cv::getTextSize("0.000e+00", cv::FONT_HERSHEY_SIMPLEX, font, thickness, &baseline);
+  const int label_width = text.width + 2 * gap;
+  const int total_width = w + gap + bar + label_width;
+  cv::Mat canvas(h, total_width, CV_8UC3, cv::Scalar(24, 24, 24));  // BGR
+  // Top row = near (blue), bottom row = far (red), linear in inverse depth like the image.
+  cv::Mat index(h, 1, CV_8UC1);
+  for (int y = 0; y < h; ++y)
+    index.at<uint8_t>(y) = to_byte(h > 1 ? static_cast<float>(y) / (h - 1) : 0.0f);
+  cv::Mat ramp;
+  cv::applyColorMap(index, ramp, cv::COLORMAP_TURBO);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < bar; ++x) canvas.at<cv::Vec3b>(y, w + gap + x) = ramp.at<cv::Vec3b>(y);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < 3; ++k) canvas.at<cv::Vec3b>(y, x)[2 - k] = to_byte(colour.at(x, y, k));
+  for (int t = 0; t <= 4; ++t) {
+    const double f = t / 4.0;
+    const double d = 1.0 / (inv_near - f * (inv_near - inv_far));
+    char label[32];
+    std::snprintf(label, sizeof(label), "%.3g", d);
+    const int y = static_cast<int>(std::lround(f * (h - 1)));
+    const int text_y = std::clamp(y + text.height / 2, text.height, h - 1);
+    cv::line(canvas, {w + gap + bar, y}, {w + gap + bar + gap / 2 + 1, y}, cv::Scalar::all(255));
+    cv::putText(canvas, label, {w + 2 * gap + bar, text_y}, cv::FONT_HERSHEY_SIMPLEX, font,
+                cv::Scalar::all(255), thickness, cv::LINE_AA);
+  }
+  Image<float> out(total_width, h, 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < total_width; ++x)
+      for (int k = 0; k < 3; ++k) out.at(x, y, k) = canvas.at<cv::Vec3b>(y, x)[2 - k] / 255.0f;
+  return out;
 }
 
 Image<float> resize_image_area(const Image<float>& image, int width, int height) {

@@ -35,6 +35,14 @@ void write_png(const std::string& path, const Image<float>& image);
 // Returns RGB in [0, 1]. Requires 0 <= near < far, both finite.
 Image<float> colorize_depth(const Image<float>& depth, float near, float far);
 
+// A depth map for people to look at, readable for forward-facing scenes whose far bound is many
+// times the near one: TURBO linear in inverse depth, blue at `near`, red at `far` (clamped),
+// invalid pixels (<= 0, not finite) black, and, when `with_scale`, a colour bar to the right of
+// the image labelled with the depths at five points (the scale written beside the image). The
+// result is wider than the depth map by the bar. Requires 0 < near < far, both finite.
+Image<float> depth_preview(const Image<float>& depth, double near, double far,
+                           bool with_scale = true);
+
 // Resamples to width x height with pixel-area averaging (cv::INTER_AREA; a box filter when
 // shrinking by an integer factor), any channel count.
 Image<float> resize_image_area(const Image<float>& image, int width, int height);

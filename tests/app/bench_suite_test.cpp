@@ -328,6 +328,15 @@ TEST(BenchSuite, DtuProtocolUsesTheMasks) {
     for (int x = 0; x < 200; ++x) mask.at(x, y) = 1.0f;
   EXPECT_NEAR(v["psnr"].get<double>(), psnr_masked(render, truth, mask), 0.1);
   EXPECT_GT(std::abs(v["psnr"].get<double>() - psnr(render, truth)), 0.1);
+  // The render as the metric sees it, beside the raw one: white outside the mask, the render
+  // inside.
+  const Image<float> seen =
+      read_image_rgb((run / "renders_masked" / "rect_002_3_r5000.png").string());
+  ASSERT_EQ(seen.width(), 400);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(seen.at(300, 150, c), 1.0f);
+    EXPECT_NEAR(seen.at(100, 150, c), render.at(100, 150, c), 1.f / 255);
+  }
   // The ground truth written for the report is white outside the mask.
   const Image<float> gt = read_image_rgb((run / "gt" / "rect_002_3_r5000.png").string());
   EXPECT_EQ(gt.at(300, 150, 0), 1.0f);

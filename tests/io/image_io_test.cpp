@@ -281,6 +281,44 @@ TEST(ImageIo, ColorizeDepthUsesTurboAndBlackForInvalid) {
   EXPECT_ERROR_CONTAINS(colorize_depth(Image<float>(2, 2, 3), 0.f, 1.f), "1-channel");
 }
 
+TEST(ImageIo, DepthPreviewIsLinearInInverseDepthAndCarriesItsScale) {
+  // A forward-facing range: near 1, far 100. Depths 1, 2 (the middle of 1/d between the bounds
+  // is 1 / 0.505 = 1.98), 100, and an invalid pixel.
+  Image<float> depth(4, 1, 1);
+  depth.at(0, 0) = 1.f;
+  depth.at(1, 0) = static_cast<float>(1.0 / 0.505);
+  depth.at(2, 0) = 100.f;
+  depth.at(3, 0) = 0.f;
+  const Image<float> bare = depth_preview(depth, 1.0, 100.0, false);
+  ASSERT_EQ(bare.width(), 4);
+  Image<float> positions(3, 1, 1);
+  positions.at(0, 0) = 1.f;
+  positions.at(1, 0) = 1.5f;
+  positions.at(2, 0) = 2.f;
+  const Image<float> expected = colorize_depth(positions, 1.f, 2.f);
+  for (int x = 0; x < 3; ++x)
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(bare.at(x, 0, c), expected.at(x, 0, c)) << x;
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(bare.at(3, 0, c), 0.f);
+  // With the scale: the same pixels on the left, a colour bar and labels to the right.
+  Image<float> big(200, 150, 1, 2.f);
+  const Image<float> scaled = depth_preview(big, 1.0, 100.0);
+  ASSERT_GT(scaled.width(), 200);
+  ASSERT_EQ(scaled.height(), 150);
+  const Image<float> plain = depth_preview(big, 1.0, 100.0, false);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(scaled.at(10, 10, c), plain.at(10, 10, c));
+  // The bar's top is the near colour (blue end), its bottom the far one (red end).
+  const int bar_x = 200 + 4 + 5;
+  EXPECT_GT(scaled.at(bar_x, 0, 2), scaled.at(bar_x, 0, 0));      // blue > red at the top
+  EXPECT_GT(scaled.at(bar_x, 149, 0), scaled.at(bar_x, 149, 2));  // red > blue at the bottom
+  // Label text: white pixels right of the bar.
+  float brightest = 0.f;
+  for (int y = 0; y < 150; ++y)
+    for (int x = bar_x + 10; x < scaled.width(); ++x)
+      brightest = std::max(brightest, scaled.at(x, y, 1));
+  EXPECT_GT(brightest, 0.9f);
+  EXPECT_ERROR_CONTAINS(depth_preview(big, 0.0, 1.0), "need 0 < near < far");
+}
+
 TEST(ImageIo, ResizeAreaAveragesBlocks) {
   Image<float> image(4, 2, 3);
   for (int y = 0; y < 2; ++y)
