@@ -353,7 +353,8 @@ Image<float> depth_preview(const Image<float>& depth, double near, double far, b
     char label[32];
     std::snprintf(label, sizeof(label), "%.3g", d);
     const int y = static_cast<int>(std::lround(f * (h - 1)));
-    const int text_y = std::clamp(y + text.height / 2, text.height, h - 1);
+    const int text_y =
+        std::clamp(y + text.height / 2, text.height + 3, std::max(text.height + 3, h - 4));
     cv::line(canvas, {w + gap + bar, y}, {w + gap + bar + gap / 2 + 1, y}, cv::Scalar::all(255));
     cv::putText(canvas, label, {w + 2 * gap + bar, text_y}, cv::FONT_HERSHEY_SIMPLEX, font,
                 cv::Scalar::all(255), thickness, cv::LINE_AA);

@@ -45,6 +45,49 @@ TEST(Cli, MissingDatasetFolder) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// Wrong inputs through the binary: each error names the file and says what is wrong in words,
+// with exit 1, no internal check text and nothing written.
+TEST(Cli, BadInputsGetWordsNotCode) {
+  glimpse::testing::TempDir tmp;
+  auto scene_copy = [&](const std::string& name) {
+    const fs::path copy = tmp.path() / name;
+    fs::copy(glimpse::testing::source_dir() / "assets" / "demo", copy, fs::copy_options::recursive);
+    return copy;
+  };
+  struct Case {
+    fs::path scene;
+    std::string expected;
+  };
+  std::vector<Case> cases;
+  {
+    const fs::path s = scene_copy("overlap");
+    std::ofstream(s / "split.json", std::ios::trunc)
+        << R"({"train": ["image000.png", "image001.png"], "test": ["image001.png"]})";
+    cases.push_back({s, (s / "split.json").string() + ": image 'image001.png' is listed in both"});
+  }
+  {
+    const fs::path s = scene_copy("empty_train");
+    std::ofstream(s / "split.json", std::ios::trunc)
+        << R"({"train": [], "test": ["image001.png"]})";
+    cases.push_back({s, (s / "split.json").string() + ": the \"train\" list is empty"});
+  }
+  {
+    const fs::path s = scene_copy("cut_image");
+    const fs::path image = s / "images_8" / "image008.png";
+    fs::resize_file(image, fs::file_size(image) / 2);
+    cases.push_back({s, "cannot read image " + image.string() + ": the file ends inside"});
+  }
+  for (const Case& c : cases) {
+    const fs::path out = tmp.path() / (c.scene.filename().string() + "_out");
+    const ProgramRun r =
+        run_glimpse("train " + quoted(c.scene) + " -o " + quoted(out) + " --iterations 2");
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_OUTPUT_HAS(r, "glimpse: error: " + c.expected);
+    EXPECT_EQ(r.output.find("check failed"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(out / "metrics.json")) << c.scene;
+  }
+}
+
 TEST(Cli, NegativeThreads) {
   glimpse::testing::TempDir tmp;
   const fs::path out = tmp.path() / "out";
