@@ -16,6 +16,8 @@ packages=(
   libspdlog-dev
   libgtest-dev
   libbenchmark-dev
+  # Meshes from the splats (mesh/): TSDF fusion, marching cubes, clean-up, decimation.
+  libopen3d-dev
   # The COLMAP program (run as a child process, not linked): SfM on unposed photographs and the
   # COLMAP initialiser; its tests (ctest -L colmap) need it.
   colmap
