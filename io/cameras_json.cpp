@@ -38,8 +38,10 @@ ordered_json camera_entry(int id, const View& view) {
   e["rotation"] = rotation;
   e["fy"] = c.fy;
   e["fx"] = c.fx;
-  e["cx"] = c.cx;
-  e["cy"] = c.cy;
+  // Our own keys go under "glimpse", where readers of the reference schema do not look (some
+  // read a top-level "cx"/"cy" with other conventions): the principal point in pixels, pixel
+  // centres at + 0.5.
+  e["glimpse"] = {{"cx", c.cx}, {"cy", c.cy}};
   return e;
 }
 
@@ -103,8 +105,19 @@ CamerasJsonEntry parse_entry(const json& e, size_t index, const std::string& wha
   c.height = integer(e, "height", where);
   c.fx = number(e, "fx", where);
   c.fy = number(e, "fy", where);
-  c.cx = e.contains("cx") ? number(e, "cx", where) : 0.5 * c.width;
-  c.cy = e.contains("cy") ? number(e, "cy", where) : 0.5 * c.height;
+  // The principal point: ours under "glimpse" (older Glimpse files: top level), else the centre
+  // as the reference assumes.
+  c.cx = 0.5 * c.width;
+  c.cy = 0.5 * c.height;
+  if (e.contains("glimpse")) {
+    const json& g = e["glimpse"];
+    GLIMPSE_CHECK(g.is_object()) << where << ": \"glimpse\" must be an object";
+    if (g.contains("cx")) c.cx = number(g, "cx", where + " \"glimpse\"");
+    if (g.contains("cy")) c.cy = number(g, "cy", where + " \"glimpse\"");
+  } else {
+    if (e.contains("cx")) c.cx = number(e, "cx", where);
+    if (e.contains("cy")) c.cy = number(e, "cy", where);
+  }
 
   GLIMPSE_CHECK(e.contains("position")) << where << ": missing key \"position\"";
   GLIMPSE_CHECK(e.contains("rotation")) << where << ": missing key \"rotation\"";

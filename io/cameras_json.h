@@ -23,9 +23,10 @@ struct CamerasJsonEntry {
 //    "position": camera centre in world [3], "rotation": camera-to-world rotation R^T as
 //    row-major nested arrays [3][3], "fy", "fx", "cx", "cy"}
 // (the reference builds Rt = cam_from_world and writes W2C = inv(Rt)'s [:3, 3] and [:3, :3],
-// which despite its name is camera-to-world). "cx" and "cy" are not in the reference schema; they
-// are extra keys (ignored by other readers) so that off-centre principal points survive a round
-// trip. Throws glimpse::Error naming `what` and the view when a camera fails check_camera.
+// which despite its name is camera-to-world). The principal point is not in the reference
+// schema: it goes under a key of our own, "glimpse": {"cx", "cy"}, which schema readers ignore,
+// so that off-centre principal points survive a round trip. Throws glimpse::Error naming `what` and
+// the view when a camera fails check_camera.
 void write_cameras_json(std::ostream& out, const std::vector<View>& views,
                         const std::string& what = "cameras.json");
 
@@ -33,8 +34,9 @@ void write_cameras_json(std::ostream& out, const std::vector<View>& views,
 void write_cameras_json(const std::string& path, const std::vector<View>& views);
 
 // Reads a cameras.json array back: cam_from_world rotation = transpose of "rotation", translation
-// = -R position; fx, fy from the file; cx, cy from the file when present, else (width / 2,
-// height / 2) as the reference assumes. Throws glimpse::Error naming `what` (the file), the entry
+// = -R position; fx, fy from the file; cx, cy from "glimpse" (or, as earlier Glimpse versions
+// wrote them, top-level "cx"/"cy") when present, else (width / 2, height / 2) as the reference
+// assumes. Throws glimpse::Error naming `what` (the file), the entry
 // index and its img_name when the JSON is invalid, a key is missing or has the wrong type, or the
 // camera fails check_camera (non-positive size or focal length, rotation not orthonormal).
 std::vector<CamerasJsonEntry> read_cameras_json_entries(std::istream& in, const std::string& what);

@@ -53,11 +53,12 @@ TEST(CamerasJson, IdentityRotationGivesMinusTranslationAsPosition) {
   ASSERT_TRUE(j.is_array());
   ASSERT_EQ(j.size(), 1u);
   const auto& e = j[0];
-  // Keys in the reference order, then our extras.
+  // Keys in the reference order, then ours under "glimpse" (not top-level "cx"/"cy", which
+  // schema readers could misread).
   std::vector<std::string> keys;
   for (const auto& [key, value] : e.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"id", "img_name", "width", "height", "position",
-                                            "rotation", "fy", "fx", "cx", "cy"}));
+                                            "rotation", "fy", "fx", "glimpse"}));
   EXPECT_EQ(e["id"], 0);
   EXPECT_EQ(e["img_name"], "image000");
   EXPECT_EQ(e["width"], 640);
@@ -66,8 +67,15 @@ TEST(CamerasJson, IdentityRotationGivesMinusTranslationAsPosition) {
   EXPECT_EQ(e["rotation"], (std::vector<std::vector<double>>{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}));
   EXPECT_EQ(e["fx"], 500.5);
   EXPECT_EQ(e["fy"], 499.25);
-  EXPECT_EQ(e["cx"], 321.0);
-  EXPECT_EQ(e["cy"], 238.5);
+  EXPECT_EQ(e["glimpse"]["cx"], 321.0);
+  EXPECT_EQ(e["glimpse"]["cy"], 238.5);
+  // Files of earlier Glimpse versions (top-level cx, cy) still read.
+  std::istringstream old_style(R"([{"id": 0, "img_name": "a", "width": 640, "height": 480,
+    "position": [0, 0, 0], "rotation": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "fy": 500, "fx": 500,
+    "cx": 300.5, "cy": 200.25}])");
+  const Camera c = read_cameras_json(old_style, "old.json").at(0);
+  EXPECT_EQ(c.cx, 300.5);
+  EXPECT_EQ(c.cy, 200.25);
 }
 
 TEST(CamerasJson, RotationIsCameraToWorldRowMajor) {
