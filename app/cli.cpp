@@ -6,6 +6,7 @@
 #include "app/bench_render.h"
 #include "app/bench_suite.h"
 #include "app/bench_train.h"
+#include "app/export_command.h"
 #include "app/info.h"
 #include "app/metrics_command.h"
 #include "app/mvs_command.h"
@@ -129,7 +130,7 @@ int run_cli(int argc, const char* const* argv) {
                    "Initial Gaussians: auto (the best that works here), mvs (multi-view stereo), "
                    "colmap (COLMAP triangulation), hull (visual hull of the masks), depth "
                    "(training views back-projected at the mean depth), random, or points (a PLY)")
-      ->check(CLI::IsMember({"auto", "mvs", "colmap", "hull", "depth", "random", "points"}))
+      ->check(CLI::IsMember({"auto", "mvs", "colmap", "hull", "depth", "random", "points", "ply"}))
       ->default_str(init_method_name(train_defaults.init));
   train_cmd
       ->add_option("--scene-scale", train_scene_scale,
@@ -142,6 +143,9 @@ int run_cli(int argc, const char* const* argv) {
                         "(default: the output folder)");
   train_cmd->add_option("--init-points", train_flags.init_points,
                         "Point-cloud PLY for --init points (x y z, colours optional)");
+  train_cmd->add_option("--init-ply", train_flags.init_ply,
+                        "Start from the Gaussians of a splat file (PLY of any 3DGS writer, .splat, "
+                        "SPZ, compressed PLY); implies --init ply");
   train_cmd->add_option("--colmap", train_flags.colmap_path,
                         "The COLMAP program for --init colmap and folders of unposed photographs "
                         "(default: colmap on PATH)");
@@ -342,6 +346,9 @@ int run_cli(int argc, const char* const* argv) {
   // metrics: image metrics between two images or folders (flags in app/metrics_command.cpp)
   const MetricsCli metrics_cli = add_metrics_subcommand(app);
 
+  // export: splat formats and meshes (flags in app/export_command.cpp)
+  const ExportCli export_cli = add_export_subcommand(app);
+
   // info
   CLI::App* info_cmd =
       app.add_subcommand("info", "Version, CUDA backend availability, hardware threads");
@@ -386,6 +393,10 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--lpips-model")) flags["lpips_model"] = train_flags.lpips_model;
     if (given("--init-stride")) flags["init_stride"] = train_flags.init_stride;
     if (given("--init-points")) flags["init_points"] = train_flags.init_points;
+    if (given("--init-ply")) {
+      flags["init_ply"] = train_flags.init_ply;
+      if (!given("--init")) flags["init"] = "ply";
+    }
     if (given("--scene-scale")) flags["scene_scale"] = train_scene_scale;
     if (given("--cache-dir")) flags["cache_dir"] = train_flags.cache_dir;
     if (given("--colmap")) flags["colmap_path"] = train_flags.colmap_path;
@@ -501,6 +512,7 @@ int run_cli(int argc, const char* const* argv) {
     return 0;
   }
   if (mvs_cli.command->parsed()) return run_mvs_cli(mvs_cli);
+  if (export_cli.command->parsed()) return run_export_cli(export_cli);
   if (metrics_cli.command->parsed()) return run_metrics_cli(metrics_cli);
   if (info_cmd->parsed()) {
     std::cout << build_info_text();

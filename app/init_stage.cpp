@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/timer.h"
 #include "io/point_cloud_ply.h"
+#include "io/splat_formats.h"
 #include "priors/colmap_runner.h"
 #include "priors/init_from_depth.h"
 #include "priors/point_init.h"
@@ -133,6 +134,15 @@ Gaussians run_one(InitMethod method, const TrainConfig& config, const Dataset& d
       GLIMPSE_LOG(Info) << "init: " << cloud.size() << " points from " << config.init_points;
       points = static_cast<int64_t>(cloud.size());
       return gaussians_from_points(cloud, point_options(config), config.trainer.sh_degree);
+    }
+    case InitMethod::Ply: {
+      GLIMPSE_CHECK(!config.init_ply.empty()) << "--init ply needs a splat file (--init-ply FILE)";
+      Gaussians g = read_splat_file(config.init_ply);
+      GLIMPSE_CHECK(g.size() > 0) << config.init_ply << ": the file holds no Gaussians";
+      GLIMPSE_LOG(Info) << "init: " << g.size() << " Gaussians (SH degree " << g.sh_degree
+                        << ") from " << config.init_ply;
+      points = static_cast<int64_t>(g.size());
+      return with_sh_degree(g, config.trainer.sh_degree);
     }
     case InitMethod::Mvs: {
       const MvsStageResult mvs =

@@ -32,9 +32,9 @@ constexpr std::pair<const char*, TrainDevice> kDeviceNames[] = {
 constexpr std::pair<const char*, SceneScale> kSceneScaleNames[] = {{"cameras", SceneScale::Cameras},
                                                                    {"depth", SceneScale::Depth}};
 constexpr std::pair<const char*, InitMethod> kInitNames[] = {
-    {"auto", InitMethod::Auto},    {"mvs", InitMethod::Mvs},     {"colmap", InitMethod::Colmap},
-    {"hull", InitMethod::Hull},    {"depth", InitMethod::Depth}, {"random", InitMethod::Random},
-    {"points", InitMethod::Points}};
+    {"auto", InitMethod::Auto},     {"mvs", InitMethod::Mvs},     {"colmap", InitMethod::Colmap},
+    {"hull", InitMethod::Hull},     {"depth", InitMethod::Depth}, {"random", InitMethod::Random},
+    {"points", InitMethod::Points}, {"ply", InitMethod::Ply}};
 constexpr std::pair<const char*, DensifyStrategy> kStrategyNames[] = {
     {"adc", DensifyStrategy::AdaptiveDensityControl},
     {"mcmc", DensifyStrategy::Mcmc},
@@ -98,6 +98,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("lpips_model", c.lpips_model);
   v("init", c.init);
   v("init_points", c.init_points);
+  v("init_ply", c.init_ply);
   v("colmap_path", c.colmap_path);
   v("init_max_points", c.init_max_points);
   v("hull_resolution", c.hull_resolution);
@@ -497,6 +498,8 @@ void TrainConfig::check(bool require_paths) const {
       << "train: hull_resolution must be in 8..1024, got " << hull_resolution;
   GLIMPSE_CHECK(init != InitMethod::Points || !init_points.empty())
       << "train: init 'points' needs init_points (--init-points FILE)";
+  GLIMPSE_CHECK(init != InitMethod::Ply || !init_ply.empty())
+      << "train: init 'ply' needs init_ply (--init-ply FILE)";
   GLIMPSE_CHECK(init_opacity > 0.0f && init_opacity < 1.0f)
       << "train: init_opacity must be in (0, 1), got " << init_opacity;
   GLIMPSE_CHECK(std::isfinite(init_scale) && init_scale > 0.0f)

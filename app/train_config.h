@@ -29,6 +29,8 @@ enum class InitMethod {
   Depth,   // back-projection of the training views at the harmonic mean of the depth bounds
   Random,  // random points in the training cameras' frustums between the depth bounds
   Points,  // a point-cloud PLY given by init_points
+  Ply,     // the Gaussians of a splat file given by init_ply (PLY of any 3DGS writer, .splat, SPZ,
+           // compressed PLY): continue training another tool's model
 };
 
 // What the scene's scale (the position learning rate and densification thresholds are relative
@@ -75,7 +77,7 @@ struct PriorsConfig {
 };
 
 // "none"/"llff"/"dtu", "auto"/"cpu"/"cuda", "cameras"/"depth",
-// "auto"/"mvs"/"colmap"/"hull"/"depth"/"random"/"points", "adc"/"mcmc"/"none",
+// "auto"/"mvs"/"colmap"/"hull"/"depth"/"random"/"points"/"ply", "adc"/"mcmc"/"none",
 // "three_sigma"/"opacity_aware", "off"/"mip".
 const char* eval_protocol_name(EvalProtocol protocol);
 const char* train_device_name(TrainDevice device);
@@ -123,6 +125,7 @@ struct TrainConfig {
   std::string lpips_model;
   InitMethod init = InitMethod::Auto;  // how the starting Gaussians are made
   std::string init_points;             // points init: a point-cloud PLY (x y z, colours optional)
+  std::string init_ply;                // ply init: a splat file whose Gaussians start the training
   std::string colmap_path;  // the COLMAP program (--colmap PATH); empty: `colmap` found on PATH
   // Point inits: thin larger clouds to this many (0: all). The MVS cloud of fern's 3 views has
   // 120k points; thinned to 60k the test PSNR rises (22.41 -> 22.58 dB; flower 20.61 -> 20.57)

@@ -3,6 +3,7 @@
 
 #include "core/check.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace glimpse {
@@ -102,6 +103,19 @@ void pose_tangent_gradient(const Mat3<T>& r, const Vec3<T>& t, const Mat3<T>& v_
     }
   v_rho = v_t;
   v_phi = {g[2][1] - g[1][2], g[0][2] - g[2][0], g[1][0] - g[0][1]};
+}
+
+Gaussians with_sh_degree(const Gaussians& g, int degree) {
+  GLIMPSE_CHECK(degree >= 0 && degree <= 3) << "SH degree must be 0..3, got " << degree;
+  if (degree == g.sh_degree) return g;
+  Gaussians out = g;
+  out.sh_degree = degree;
+  const size_t from = static_cast<size_t>(g.sh_coeffs()), to = static_cast<size_t>(out.sh_coeffs());
+  out.sh.assign(g.size() * to * 3, 0.f);
+  for (size_t i = 0; i < g.size(); ++i)
+    for (size_t k = 0; k < std::min(from, to); ++k)
+      for (int c = 0; c < 3; ++c) out.sh[(i * to + k) * 3 + c] = g.sh[(i * from + k) * 3 + c];
+  return out;
 }
 
 template struct GaussiansT<float>;

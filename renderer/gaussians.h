@@ -39,6 +39,10 @@ struct GaussiansT {
 
 using Gaussians = GaussiansT<float>;
 
+// The same Gaussians with `degree` SH bands: higher bands dropped, or added as zeros (a model from
+// a file of another degree continues training at the configured one).
+Gaussians with_sh_degree(const Gaussians& g, int degree);
+
 // Gradients with respect to every parameter array (same shapes), the screen-space 2D mean
 // (pixels, summed over the pixels of this view; densification statistics) and the camera pose.
 template <typename T>

@@ -12,6 +12,7 @@
 #include "io/llff.h"
 #include "io/npy.h"
 #include "io/plot.h"
+#include "io/splat_formats.h"
 #include "io/splat_ply.h"
 #include "optim/loss_term.h"
 #include "priors/point_init.h"
@@ -523,6 +524,29 @@ TEST(TrainCommand, WithoutHeldOutViewsNoFigureIsCalledATestFigure) {
   EXPECT_EQ(with_split["test"]["views"].size(), 2u);
   EXPECT_HAS(with_split["protocol"].get<std::string>(),
              "the dataset's split (llff): 3 training, 2 test");
+}
+
+TEST(TrainCommand, ContinuesFromASplatFileOfAnyFormatAndDegree) {
+  const TinyCapture capture;
+  const fs::path first = capture.tmp() / "first";
+  TrainConfig config = tiny_config(capture, first.string(), 5);
+  const TrainResult a = run_train(config, logged());
+  // The model as SPZ at SH degree 0, continued at the configured degree 3.
+  Gaussians g = read_splat_ply(a.ply_path);
+  const fs::path spz = capture.tmp() / "model.spz";
+  write_splat_file(spz.string(), with_sh_degree(g, 0), SplatFormat::Spz);
+  TrainConfig next = tiny_config(capture, (capture.tmp() / "next").string(), 3);
+  next.init = InitMethod::Ply;
+  next.init_ply = spz.string();
+  const TrainResult b = run_train(next, logged());
+  EXPECT_EQ(b.init_method, "ply");
+  EXPECT_EQ(b.num_initial_gaussians, static_cast<int64_t>(g.size()));
+  EXPECT_EQ(read_splat_ply(b.ply_path).sh_degree, next.trainer.sh_degree);
+  // A missing or broken file is named before anything is written.
+  next.output = (capture.tmp() / "broken").string();
+  next.init_ply = (capture.tmp() / "nothing.splat").string();
+  EXPECT_HAS(error_of([&] { run_train(next, logged()); }), "nothing.splat");
+  EXPECT_FALSE(fs::exists(capture.tmp() / "broken" / "metrics.json"));
 }
 
 TEST(TrainCommand, RandomInitTrains) {

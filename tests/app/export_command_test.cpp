@@ -1,0 +1,194 @@
+// `glimpse export` on a run folder made in code (the synthetic rig's sphere saved as a trained
+// model, its cameras in cameras.json): every splat format, the crop box, a mesh, and bad input.
+#include "app/export_command.h"
+
+#include "core/check.h"
+#include "io/cameras_json.h"
+#include "io/image_io.h"
+#include "io/splat_formats.h"
+#include "io/splat_ply.h"
+#include "tests/app/run_glimpse.h"
+#include "tests/app/temp_dir.h"
+#include "tests/support/synthetic_rig.h"
+
+#include <gtest/gtest.h>
+
+#include "mesh/tsdf_mesh.h"
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace glimpse {
+namespace {
+
+namespace fs = std::filesystem;
+
+#define EXPECT_HAS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "in: " << (text)
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return error_message_without_location(e.what());
+  }
+  ADD_FAILURE() << "no glimpse::Error thrown";
+  return "";
+}
+
+// A run folder: point_cloud/iteration_{5,10}/point_cloud.ply and cameras.json of 8 views
+// around the sphere (4 above, 4 below), metrics.json naming 6 of them as training views.
+struct SphereRun {
+  testing::TempDir dir;
+  fs::path run;
+  Gaussians sphere = testing::textured_sphere(8000, 5);
+  SphereRun() {
+    run = dir.path() / "run";
+    std::vector<View> views;
+    for (const double height : {-2.35, 2.35})
+      for (int k = 0; k < 4; ++k) {
+        View v;
+        v.name = "view" + std::to_string(views.size()) + ".png";
+        v.camera =
+            testing::look_at_camera(2 * M_PI * (k + (height > 0 ? 0.5 : 0)) / 4, 1.85, height, 64);
+        views.push_back(v);
+      }
+    for (const int it : {5, 10}) {
+      fs::create_directories(run / "point_cloud" / ("iteration_" + std::to_string(it)));
+      write_splat_ply(
+          (run / "point_cloud" / ("iteration_" + std::to_string(it)) / "point_cloud.ply").string(),
+          sphere);
+    }
+    write_cameras_json((run / "cameras.json").string(), views);
+    std::ofstream(run / "metrics.json") << R"({"train": {"views": [
+      {"name": "view0.png"}, {"name": "view1.png"}, {"name": "view2.png"}, {"name": "view4.png"},
+      {"name": "view5.png"}, {"name": "view6.png"}]}})";
+  }
+};
+
+TEST(Export, EverySplatFormatReadsBack) {
+  SphereRun r;
+  for (const char* name : {"a.ply", "a.splat", "a.spz", "a.compressed.ply"}) {
+    ExportOptions o;
+    o.input = r.run.string();
+    o.output = (r.dir.path() / name).string();
+    const ExportReport report = run_export(o);
+    EXPECT_EQ(report.exported, r.sphere.size()) << name;
+    EXPECT_HAS(report.model, "iteration_10");  // the last saved iteration
+    const Gaussians back = read_splat_file(o.output);
+    EXPECT_EQ(back.size(), r.sphere.size()) << name;
+  }
+  // The reference PLY is exact.
+  const Gaussians ply = read_splat_ply((r.dir.path() / "a.ply").string());
+  EXPECT_EQ(ply.means, r.sphere.means);
+  // A splat file as the input, and an explicit format with a neutral name.
+  ExportOptions o;
+  o.input = (r.dir.path() / "a.spz").string();
+  o.output = (r.dir.path() / "b.bin").string();
+  o.format = "splat";
+  EXPECT_EQ(run_export(o).exported, r.sphere.size());
+  EXPECT_EQ(fs::file_size(o.output), 32 * r.sphere.size());
+}
+
+TEST(Export, CropKeepsTheGaussiansInsideTheBox) {
+  SphereRun r;
+  ExportOptions o;
+  o.input = r.run.string();
+  o.output = (r.dir.path() / "half.ply").string();
+  o.crop = WorldBox{{0.0, -5.0, -5.0}, {5.0, 5.0, 5.0}};
+  const ExportReport report = run_export(o);
+  EXPECT_GT(report.exported, r.sphere.size() / 3);
+  EXPECT_LT(report.exported, 2 * r.sphere.size() / 3);
+  const Gaussians half = read_splat_ply(o.output);
+  for (size_t i = 0; i < half.size(); ++i) EXPECT_GE(half.means[3 * i], 0.f);
+  // A box with nothing inside: an error and no file.
+  o.output = (r.dir.path() / "none.ply").string();
+  o.crop = WorldBox{{10.0, 10.0, 10.0}, {11.0, 11.0, 11.0}};
+  EXPECT_HAS(error_of([&] { run_export(o); }), "the crop box keeps none of the 8000 Gaussians");
+  EXPECT_FALSE(fs::exists(o.output));
+}
+
+TEST(Export, MeshFromTheRunsTrainingViews) {
+  SphereRun r;
+  ExportOptions o;
+  o.input = r.run.string();
+  o.output = (r.dir.path() / "sphere.obj").string();
+  o.mesh.resolution = 48;
+  o.mesh.views_between = 1;
+  const ExportReport report = run_export(o);
+  EXPECT_EQ(report.format, "mesh");
+  EXPECT_EQ(report.fusion_views, 6 + 5);  // 6 training views, one between each consecutive pair
+  const Mesh mesh = read_mesh_file(o.output);
+  EXPECT_EQ(mesh.num_triangles(), report.triangles);
+  EXPECT_GT(mesh.num_triangles(), 500u);
+  double mean = 0;
+  for (size_t v = 0; v < mesh.num_vertices(); ++v)
+    mean += std::abs(std::hypot(mesh.vertices[3 * v], mesh.vertices[3 * v + 1],
+                                mesh.vertices[3 * v + 2]) -
+                     1.0) /
+            mesh.num_vertices();
+  EXPECT_LT(mean, report.voxel_size);
+  // The preview: the sphere in the middle (coloured left, clay right), white around it.
+  o.output = (r.dir.path() / "again.obj").string();
+  o.preview = (r.dir.path() / "preview.png").string();
+  run_export(o);
+  const Image<float> preview = read_image_rgb(o.preview);
+  ASSERT_EQ(preview.width(), 128);
+  ASSERT_EQ(preview.height(), 64);
+  EXPECT_EQ(preview.at(1, 1, 0), 1.0f);
+  EXPECT_LT(preview.at(32, 32, 0) + preview.at(32, 32, 1) + preview.at(32, 32, 2), 2.9f);
+  EXPECT_LT(preview.at(96, 32, 1), 0.95f);
+  o.preview.clear();
+  // Decimated PLY.
+  o.output = (r.dir.path() / "small.ply").string();
+  o.format = "mesh";
+  o.mesh.target_triangles = 300;
+  EXPECT_LE(run_export(o).triangles, 300u);
+}
+
+TEST(Export, BadInputIsNamedAndLeavesNothing) {
+  SphereRun r;
+  ExportOptions o;
+  o.output = (r.dir.path() / "out.splat").string();
+  // A folder without a model.
+  o.input = r.dir.path().string();
+  EXPECT_HAS(error_of([&] { run_export(o); }), "holds no trained model");
+  // An iteration that was not saved: the saved ones are listed.
+  o.input = r.run.string();
+  o.iteration = 7;
+  EXPECT_HAS(error_of([&] { run_export(o); }), "no model of iteration 7 (saved iterations: 5, 10)");
+  o.iteration = -1;
+  // A format the output's name contradicts.
+  o.format = "spz";
+  EXPECT_HAS(error_of([&] { run_export(o); }), "is named like a splat file but --format is spz");
+  o.format.clear();
+  // A truncated model, an empty model.
+  const fs::path ply = r.run / "point_cloud" / "iteration_10" / "point_cloud.ply";
+  fs::resize_file(ply, fs::file_size(ply) / 2);
+  EXPECT_HAS(error_of([&] { run_export(o); }), ply.string() + ": truncated data");
+  write_splat_ply(ply.string(), Gaussians{});
+  EXPECT_HAS(error_of([&] { run_export(o); }), ply.string() + ": the file holds no Gaussians");
+  // A mesh from a splat file without cameras.
+  o.input = (r.run / "point_cloud" / "iteration_5" / "point_cloud.ply").string();
+  o.output = (r.dir.path() / "m.obj").string();
+  EXPECT_HAS(error_of([&] { run_export(o); }), "a mesh needs cameras");
+  for (const char* name : {"out.splat", "m.obj"}) EXPECT_FALSE(fs::exists(r.dir.path() / name));
+}
+
+TEST(Export, ThroughTheBinary) {
+  SphereRun r;
+  const fs::path out = r.dir.path() / "x.spz";
+  testing::ProgramRun p = testing::run_glimpse("export " + r.run.string() + " -o " + out.string());
+  EXPECT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_HAS(p.output, "spz: 8000 of 8000 Gaussians");
+  EXPECT_TRUE(fs::is_regular_file(out));
+  p = testing::run_glimpse("export " + r.run.string() + " -o " + out.string() + " --crop 1,2,3");
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_HAS(p.output, "glimpse: error: export: --crop takes 6 numbers");
+  p = testing::run_glimpse("export " + (r.dir.path() / "nothing").string() + " -o " + out.string());
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_HAS(p.output, "does not exist");
+}
+
+}  // namespace
+}  // namespace glimpse
