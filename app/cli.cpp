@@ -348,6 +348,7 @@ int run_cli(int argc, const char* const* argv) {
 
   // export: splat formats and meshes (flags in app/export_command.cpp)
   const ExportCli export_cli = add_export_subcommand(app);
+  const MeshCompareCli mesh_compare_cli = add_mesh_compare_subcommand(app);
 
   // info
   CLI::App* info_cmd =
@@ -513,6 +514,8 @@ int run_cli(int argc, const char* const* argv) {
   }
   if (mvs_cli.command->parsed()) return run_mvs_cli(mvs_cli);
   if (export_cli.command->parsed()) return run_export_cli(export_cli);
+  if (mesh_compare_cli.command->parsed()) return run_mesh_compare_cli(mesh_compare_cli);
+  if (mesh_compare_cli.command->parsed()) return run_mesh_compare_cli(mesh_compare_cli);
   if (metrics_cli.command->parsed()) return run_metrics_cli(metrics_cli);
   if (info_cmd->parsed()) {
     std::cout << build_info_text();

@@ -5,6 +5,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "io/atomic_file.h"
 #include "io/cameras_json.h"
 #include "io/dataset_reader.h"
 #include "io/image_io.h"
@@ -330,6 +331,74 @@ int run_export_cli(const ExportCli& cli) {
   else
     std::cout << r.format << ": " << r.exported << " of " << r.gaussians << " Gaussians in "
               << r.seconds << " s -> " << options.output << "\n";
+  return 0;
+}
+
+MeshCompareCli add_mesh_compare_subcommand(CLI::App& app) {
+  MeshCompareCli cli;
+  cli.predicted = std::make_shared<std::string>();
+  cli.reference = std::make_shared<std::string>();
+  cli.json = std::make_shared<std::string>();
+  cli.thresholds = std::make_shared<std::string>("1,2");
+  cli.spacing = std::make_shared<double>(0.2);
+  cli.max_distance = std::make_shared<double>(20.0);
+  CLI::App* cmd = app.add_subcommand(
+      "mesh-compare",
+      "Accuracy and completeness of a mesh against a reference mesh (DTU's measure: sampled "
+      "surfaces, nearest distances both ways, in the meshes' units)");
+  cli.command = cmd;
+  cmd->add_option("predicted", *cli.predicted, "Mesh to evaluate (PLY, OBJ)")->required();
+  cmd->add_option("reference", *cli.reference, "Reference mesh (PLY, OBJ)")->required();
+  cmd->add_option("--spacing", *cli.spacing, "Sample spacing on both surfaces")
+      ->capture_default_str();
+  cmd->add_option("--max-distance", *cli.max_distance,
+                  "Distances at or above this are left out of the means (outliers)")
+      ->capture_default_str();
+  cmd->add_option("--thresholds", *cli.thresholds, "Comma-separated distances for the fractions")
+      ->capture_default_str();
+  cmd->add_option("--json", *cli.json, "Also write the figures to this JSON file");
+  return cli;
+}
+
+int run_mesh_compare_cli(const MeshCompareCli& cli) {
+  std::vector<double> thresholds;
+  std::stringstream s(*cli.thresholds);
+  for (std::string item; std::getline(s, item, ',');) {
+    try {
+      thresholds.push_back(std::stod(item));
+    } catch (const std::exception&) {
+      GLIMPSE_FAIL() << "mesh-compare: --thresholds takes numbers, got '" << *cli.thresholds << "'";
+    }
+  }
+  const Timer timer;
+  const Mesh predicted = read_mesh_file(*cli.predicted);
+  const Mesh reference = read_mesh_file(*cli.reference);
+  const SurfaceDistance d =
+      compare_surfaces(predicted, reference, *cli.spacing, *cli.max_distance, thresholds);
+  std::cout << std::fixed << std::setprecision(3) << "accuracy " << d.accuracy << ", completeness "
+            << d.completeness << ", chamfer " << d.chamfer << " (" << d.predicted_samples << " and "
+            << d.reference_samples << " samples, " << std::setprecision(1) << timer.seconds()
+            << " s)\n";
+  nlohmann::json j = {{"predicted", *cli.predicted},
+                      {"reference", *cli.reference},
+                      {"predicted_vertices", predicted.num_vertices()},
+                      {"predicted_triangles", predicted.num_triangles()},
+                      {"spacing", *cli.spacing},
+                      {"max_distance", *cli.max_distance},
+                      {"accuracy", d.accuracy},
+                      {"completeness", d.completeness},
+                      {"chamfer", d.chamfer},
+                      {"predicted_samples", d.predicted_samples},
+                      {"reference_samples", d.reference_samples}};
+  for (size_t k = 0; k < thresholds.size(); ++k) {
+    std::cout << std::setprecision(3) << "within " << thresholds[k] << ": accuracy "
+              << d.accuracy_within[k] << ", completeness " << d.completeness_within[k] << "\n";
+    j["within"].push_back({{"distance", thresholds[k]},
+                           {"accuracy", d.accuracy_within[k]},
+                           {"completeness", d.completeness_within[k]}});
+  }
+  if (!cli.json->empty())
+    write_file_atomically(*cli.json, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   return 0;
 }
 

@@ -58,4 +58,16 @@ struct ExportCli {
 ExportCli add_export_subcommand(CLI::App& app);
 int run_export_cli(const ExportCli& cli);
 
+// `glimpse mesh-compare PREDICTED REFERENCE`: accuracy (predicted -> reference) and completeness
+// (reference -> predicted) of two meshes in their own units (DTU: mm), DTU's way (surfaces
+// sampled about every --spacing, means over distances below --max-distance, fractions within the
+// thresholds); prints them and writes them as JSON with --json.
+struct MeshCompareCli {
+  CLI::App* command = nullptr;
+  std::shared_ptr<std::string> predicted, reference, json, thresholds;
+  std::shared_ptr<double> spacing, max_distance;
+};
+MeshCompareCli add_mesh_compare_subcommand(CLI::App& app);
+int run_mesh_compare_cli(const MeshCompareCli& cli);
+
 }  // namespace glimpse

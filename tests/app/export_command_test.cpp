@@ -12,6 +12,7 @@
 #include "tests/support/synthetic_rig.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "mesh/tsdf_mesh.h"
 #include <cmath>
@@ -188,6 +189,21 @@ TEST(Export, ThroughTheBinary) {
   p = testing::run_glimpse("export " + (r.dir.path() / "nothing").string() + " -o " + out.string());
   EXPECT_EQ(p.exit_code, 1);
   EXPECT_HAS(p.output, "does not exist");
+  // A mesh, compared with itself: zero distances, everything within the thresholds.
+  const fs::path mesh = r.dir.path() / "m.ply", json = r.dir.path() / "cmp.json";
+  p = testing::run_glimpse("export " + r.run.string() + " -o " + mesh.string() +
+                           " --format mesh --mesh-resolution 32");
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  p = testing::run_glimpse("mesh-compare " + mesh.string() + " " + mesh.string() +
+                           " --spacing 0.02 --thresholds 0.01,0.05 --json " + json.string());
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_HAS(p.output, "within 0.050: accuracy 1.000, completeness 1.000");
+  std::ifstream in(json);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_LT(j["accuracy"].get<double>(), 0.02);
+  p = testing::run_glimpse("mesh-compare " + mesh.string() + " " + out.string());
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_HAS(p.output, "glimpse: error: " + out.string());
 }
 
 }  // namespace
