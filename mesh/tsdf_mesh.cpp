@@ -94,6 +94,8 @@ void MeshOptions::check() const {
       << "mesh: the truncation must be at least 1 voxel, got " << truncation_voxels;
   GLIMPSE_CHECK(std::isfinite(edge_jump) && edge_jump > 0.0)
       << "mesh: the depth-edge threshold must be positive, got " << edge_jump;
+  GLIMPSE_CHECK(std::isfinite(min_voxel_pixels) && min_voxel_pixels >= 0.0)
+      << "mesh: the voxel floor in pixels must be >= 0, got " << min_voxel_pixels;
   GLIMPSE_CHECK(min_alpha >= 0.0f && min_alpha < 1.0f)
       << "mesh: min_alpha must be in [0, 1), got " << min_alpha;
   GLIMPSE_CHECK(views_between >= 0 && views_between <= 64)
@@ -170,6 +172,27 @@ Mesh extract_mesh(const Gaussians& gaussians, const std::vector<Camera>& cameras
   double longest = 0;
   for (int a = 0; a < 3; ++a) longest = std::max(longest, r.region.max[a] - r.region.min[a]);
   r.voxel_size = longest / options.resolution;
+  {
+    // The footprint of a pixel at the median depth of the opaque Gaussians, over the views.
+    std::vector<double> footprints;
+    for (const Camera& c : cameras) {
+      std::vector<double> depths;
+      for (size_t i = 0; i < gaussians.size(); ++i) {
+        if (sigmoid(gaussians.opacity_logits[i]) < 0.5f) continue;
+        const Vec3<double> p = c.cam_from_world(
+            {gaussians.means[3 * i], gaussians.means[3 * i + 1], gaussians.means[3 * i + 2]});
+        if (p.z > 0) depths.push_back(p.z);
+      }
+      if (depths.empty()) continue;
+      std::nth_element(depths.begin(), depths.begin() + depths.size() / 2, depths.end());
+      footprints.push_back(depths[depths.size() / 2] / std::max(c.fx, c.fy));
+    }
+    if (!footprints.empty()) {
+      std::sort(footprints.begin(), footprints.end());
+      r.voxel_size =
+          std::max(r.voxel_size, options.min_voxel_pixels * footprints[footprints.size() / 2]);
+    }
+  }
   const double truncation = options.truncation_voxels * r.voxel_size;
   // Points beyond the region (and its truncation band) are not fused: they would grow the
   // volume without bound (a forward-facing scene's background reaches far).

@@ -58,6 +58,7 @@ TEST(TsdfMesh, SphereOfGaussiansBecomesAClosedMeshNearTheSurface) {
   auto rasterizer = make_cpu_rasterizer(2);
   MeshOptions options;
   options.resolution = 96;
+  options.min_voxel_pixels = 0;  // the resolution asked for (finer than the 96-px images)
   options.views_between = 1;
   MeshReport report;
   int calls = 0;
@@ -105,6 +106,7 @@ TEST(TsdfMesh, SphereOfGaussiansBecomesAClosedMeshNearTheSurface) {
   // A crop box keeps only what lies inside it.
   MeshOptions cropped;
   cropped.resolution = 64;
+  cropped.min_voxel_pixels = 0;
   cropped.crop = WorldBox{{0.0, -2.0, -2.0}, {2.0, 2.0, 2.0}};
   const Mesh half = extract_mesh(sphere, cameras, *rasterizer, cropped);
   for (size_t v = 0; v < half.num_vertices(); ++v) EXPECT_GE(half.vertices[3 * v], -1e-6f);
@@ -117,6 +119,7 @@ TEST(TsdfMesh, SphereOfGaussiansBecomesAClosedMeshNearTheSurface) {
     if (left.means[3 * i] > 0) left.opacity_logits[i] = -20.f;
   MeshOptions hulled;
   hulled.resolution = 64;
+  hulled.min_voxel_pixels = 0;
   for (const Camera& c : cameras) {
     RenderOutput out;
     rasterizer->forward(left, c, RenderOptions{}, out);
@@ -135,6 +138,24 @@ TEST(TsdfMesh, SphereOfGaussiansBecomesAClosedMeshNearTheSurface) {
   }
   EXPECT_LT(right, carved.num_vertices() / 20);
   EXPECT_GT(kept_left, carved.num_vertices() / 2);
+}
+
+TEST(TsdfMesh, VoxelsAreNoFinerThanThePixels) {
+  // 32-px views of the unit sphere from 3 units: a pixel covers about 2.2 / 35 = 0.06 at the
+  // sphere, coarser than 512 voxels over its 2.2 extent (0.004).
+  const Gaussians sphere = textured_sphere(3000, 4);
+  const std::vector<Camera> cameras = two_rings(4, 32);
+  auto rasterizer = make_cpu_rasterizer(2);
+  MeshReport report;
+  extract_mesh(sphere, cameras, *rasterizer, MeshOptions{}, &report);
+  // Median depth of the sphere's centres seen from 3 units: about 3 (front and back average).
+  const double footprint = 3.0 / cameras[0].fx;
+  EXPECT_NEAR(report.voxel_size, 1.5 * footprint, 0.2 * footprint);
+  MeshOptions fine;
+  fine.resolution = 128;  // 2.2 / 128 = 0.017 when the floor is off
+  fine.min_voxel_pixels = 0;
+  extract_mesh(sphere, cameras, *rasterizer, fine, &report);
+  EXPECT_LT(report.voxel_size, 0.02);
 }
 
 TEST(TsdfMesh, InterpolatedCamerasFollowTheShortestPath) {
