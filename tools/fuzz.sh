@@ -29,28 +29,7 @@ logs=${GLIMPSE_FUZZ_LOG_DIR:-$build/fuzz-logs}
 artifacts=${GLIMPSE_FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 
 # [SECTION] clang and libFuzzer, installed like tools/install_deps.sh when missing ----------------
-packages=(clang libclang-rt-dev cmake ninja-build)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-done
-if ((${#missing[@]} > 0)); then
-  echo "fuzz: installing ${missing[*]}"
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "fuzz: apt-get not found; install these packages by hand: ${missing[*]}" >&2
-    exit 1
-  fi
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-      echo "fuzz: not root and sudo is not available; run as root or install: ${missing[*]}" >&2
-      exit 1
-    fi
-    sudo="sudo"
-  fi
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+bash "$root/tools/install_deps.sh" clang libclang-rt-dev cmake ninja-build
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' \

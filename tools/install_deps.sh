@@ -3,6 +3,7 @@
 # something is missing. Uses sudo when not run as root. CUDA (nvcc) is optional and not installed.
 set -euo pipefail
 
+# With arguments, installs those packages instead of Glimpse's (tools/fuzz.sh installs clang so).
 packages=(
   build-essential
   cmake
@@ -22,6 +23,9 @@ packages=(
   # COLMAP initialiser; its tests (ctest -L colmap) need it.
   colmap
 )
+if (($# > 0)); then
+  packages=("$@")
+fi
 
 missing=()
 for package in "${packages[@]}"; do
