@@ -31,6 +31,12 @@ void BenchTrainOptions::check() const {
   GLIMPSE_CHECK(threads >= 0) << "bench-train: --threads must be >= 0 (0: all), got " << threads;
 }
 
+std::array<double*, 9> phase_fields(StepPhases& p) {
+  return {&p.render_forward, &p.photometric,   &p.terms, &p.render_backward,
+          &p.gradients,      &p.densify_stats, &p.adam,  &p.densify,
+          &p.other};
+}
+
 BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
   options.check();
   const Camera base = make_benchmark_camera(options.width, options.height);
@@ -60,7 +66,12 @@ BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
   for (int i = 0; i < options.warmup; ++i) trainer.step();
   std::vector<double> ms;
   Timer timer;
-  for (int i = 0; i < options.iterations; ++i) ms.push_back(trainer.step().seconds * 1e3);
+  StepPhases phases;
+  for (int i = 0; i < options.iterations; ++i) {
+    const StepStats stats = trainer.step();
+    ms.push_back(stats.seconds * 1e3);
+    phases += stats.phases;
+  }
   const double wall = timer.seconds();
   std::sort(ms.begin(), ms.end());
   rusage usage{};
@@ -72,6 +83,8 @@ BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
   r.step_ms_min = ms.front();
   r.gaussians = static_cast<int64_t>(trainer.gaussians().size());
   r.peak_memory_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
+  r.phases = phases;
+  for (double* p : phase_fields(r.phases)) *p /= options.iterations;
   if (!options.json_path.empty()) {
     nlohmann::json j = {{"gaussians", r.gaussians},
                         {"width", options.width},
@@ -83,9 +96,31 @@ BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
                         {"step_ms_median", r.step_ms_median},
                         {"step_ms_min", r.step_ms_min},
                         {"peak_memory_mib", r.peak_memory_mib}};
+    for (size_t k = 0; k < kPhaseNames.size(); ++k)
+      j["phase_ms"][kPhaseNames[k]] = *phase_fields(r.phases)[k] * 1e3;
     write_file_atomically(options.json_path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   }
   return r;
+}
+
+std::string format_step_phases(const StepPhases& phases) {
+  const double total = phases.total();
+  std::string out = "  phase             ms/step  share\n";
+  StepPhases copy = phases;
+  const auto fields = phase_fields(copy);
+  for (size_t k = 0; k < kPhaseNames.size(); ++k) {
+    char line[128];
+    std::snprintf(line, sizeof(line), "  %-16s %8.2f  %4.1f %%\n", kPhaseNames[k], *fields[k] * 1e3,
+                  total > 0 ? 100.0 * *fields[k] / total : 0.0);
+    out += line;
+  }
+  char line[160];
+  const double render = phases.render_forward + phases.render_backward;
+  std::snprintf(line, sizeof(line),
+                "  total            %8.2f  (render forward + backward %.1f %%, the rest %.1f %%)\n",
+                total * 1e3, total > 0 ? 100.0 * render / total : 0.0,
+                total > 0 ? 100.0 * (total - render) / total : 0.0);
+  return out + line;
 }
 
 std::string format_bench_train(const BenchTrainOptions& o, const BenchTrainResult& r) {
@@ -96,7 +131,7 @@ std::string format_bench_train(const BenchTrainOptions& o, const BenchTrainResul
                 static_cast<long long>(r.gaussians), o.width, o.height, o.views, r.threads,
                 r.iterations_per_second, r.step_ms_median, r.step_ms_min, o.iterations,
                 r.peak_memory_mib);
-  return line;
+  return line + format_step_phases(r.phases);
 }
 
 }  // namespace glimpse

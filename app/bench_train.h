@@ -2,6 +2,9 @@
 // with trained-model statistics (renderer/synthetic_scene.h), and the process's peak memory.
 #pragma once
 
+#include "optim/trainer.h"
+
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -26,7 +29,16 @@ struct BenchTrainResult {
   double step_ms_median = 0, step_ms_min = 0;
   int64_t gaussians = 0;       // model size during the timed steps
   double peak_memory_mib = 0;  // peak resident set size of the process
+  StepPhases phases;           // mean seconds per timed step, by phase
 };
+
+// The phases of StepPhases in order, with their names (for reports and JSON).
+inline constexpr std::array<const char*, 9> kPhaseNames = {
+    "render_forward", "photometric", "terms", "render_backward", "gradients", "densify_stats",
+    "adam",           "densify",     "other"};
+std::array<double*, 9> phase_fields(StepPhases& phases);
+// A table of the phases: ms per step and share of the step, then the render's share.
+std::string format_step_phases(const StepPhases& phases);
 
 BenchTrainResult run_bench_train(const BenchTrainOptions& options);
 std::string format_bench_train(const BenchTrainOptions& options, const BenchTrainResult& r);

@@ -101,7 +101,7 @@ int run_cli(int argc, const char* const* argv) {
   TrainConfig train_flags;
   std::string train_config_path, train_device, train_strategy, train_init, train_protocol;
   std::string train_scene_scale;
-  bool train_resume = false, train_dump_config = false;
+  bool train_resume = false, train_dump_config = false, train_profile = false;
   CLI::App* train_cmd = app.add_subcommand(
       "train",
       "Reconstruct an LLFF capture with 3D Gaussian Splatting: depth or random initialisation, "
@@ -263,6 +263,9 @@ int run_cli(int argc, const char* const* argv) {
   train_cmd->add_flag("--random-background,!--no-random-background",
                       train_flags.trainer.random_background,
                       "A random background colour each training step");
+  train_cmd->add_flag("--profile", train_profile,
+                      "Print where the training steps' time went, by phase (also in metrics.json "
+                      "step_phases_ms)");
   train_cmd->add_flag("--dump-config", train_dump_config,
                       "Print the resolved configuration as JSON and exit");
 
@@ -452,6 +455,13 @@ int run_cli(int argc, const char* const* argv) {
     } else {
       std::cout << "no test figures: " << result.protocol << "; training-view PSNR "
                 << std::setprecision(2) << result.train.mean_psnr << " dB\n";
+    }
+    if (train_profile) {
+      std::cout << "time per step by phase (mean over "
+                << result.final_iteration - result.start_iteration
+                << " steps; loop overhead outside the step " << std::setprecision(2)
+                << result.loop_overhead * 1e3 << " ms):\n"
+                << format_step_phases(result.step_phases);
     }
     std::cout << "outputs in " << config.output << ": point_cloud/iteration_"
               << result.final_iteration << "/point_cloud.ply test/ train/ metrics.json metrics.md"

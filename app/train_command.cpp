@@ -2,6 +2,7 @@
 // outputs, checkpoints and divergence handling, and the final evaluation.
 #include "app/train_command.h"
 
+#include "app/bench_train.h"
 #include "app/colmap_stage.h"
 #include "app/depth_stage.h"
 #include "app/info.h"
@@ -340,6 +341,10 @@ PlotSeries bucketed(const std::string& name, int first_iteration, const std::vec
 }  // namespace
 
 nlohmann::json TrainResult::to_json() const {
+  nlohmann::json phases_json = {{"loop_overhead", loop_overhead * 1e3}};
+  StepPhases copy = step_phases;
+  const auto fields = phase_fields(copy);
+  for (size_t k = 0; k < kPhaseNames.size(); ++k) phases_json[kPhaseNames[k]] = *fields[k] * 1e3;
   nlohmann::json history = nlohmann::json::array();
   for (const auto& [iteration, value] : test_psnr_history)
     history.push_back({{"iteration", iteration}, {"psnr", finite_or_null(value)}});
@@ -380,6 +385,7 @@ nlohmann::json TrainResult::to_json() const {
           {"train_seconds", train_seconds},
           {"wall_seconds", wall_seconds},
           {"iterations_per_second", finite_or_null(its_per_second)},
+          {"step_phases_ms", phases_json},
           // Without held-out views there are no test figures: "test" is null, not a copy of the
           // training views' figures.
           {"held_out_views", test.views.size()},
@@ -646,10 +652,13 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
     while (trainer.iteration() < total) {
       const Timer step_timer;
       const StepStats stats = trainer.step();
-      train_seconds += step_timer.seconds();
       losses.push_back(stats.loss);
       train_psnrs.push_back(stats.psnr);
       progress.update(stats);
+      const double step_seconds = step_timer.seconds();
+      train_seconds += step_seconds;
+      result.step_phases += stats.phases;
+      result.loop_overhead += step_seconds - stats.seconds;
       const int it = stats.iteration;
       if (it == total) break;
       if (config.save_every > 0 && it % config.save_every == 0) save_ply();
@@ -682,6 +691,10 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   progress.finish();
   result.final_iteration = trainer.iteration();
   result.train_seconds = train_seconds;
+  if (const int steps = result.final_iteration - first_iteration; steps > 0) {
+    for (double* p : phase_fields(result.step_phases)) *p /= steps;
+    result.loop_overhead /= steps;
+  }
   result.its_per_second =
       train_seconds > 0 ? (result.final_iteration - first_iteration) / train_seconds : 0.0;
   if (result.final_iteration == first_iteration) {

@@ -89,6 +89,10 @@ struct TrainResult {
   double train_seconds = 0;   // optimisation steps only
   double wall_seconds = 0;    // the whole command
   double its_per_second = 0;  // (final - start) / train_seconds
+  // Mean seconds per step by phase (optim/trainer.h StepPhases), and the loop's own time per step
+  // outside Trainer::step (progress, loss-curve bookkeeping; periodic saves and tests excluded).
+  StepPhases step_phases;
+  double loop_overhead = 0;
   SplitMetrics test, train;
   std::vector<std::pair<int, double>> test_psnr_history;  // (iteration, mean test PSNR)
   std::string ply_path;                                   // the final point cloud

@@ -417,8 +417,28 @@ int64_t Trainer::prune_after_step() {
   return pruned;
 }
 
+StepPhases& StepPhases::operator+=(const StepPhases& p) {
+  render_forward += p.render_forward;
+  photometric += p.photometric;
+  terms += p.terms;
+  render_backward += p.render_backward;
+  gradients += p.gradients;
+  densify_stats += p.densify_stats;
+  adam += p.adam;
+  densify += p.densify;
+  other += p.other;
+  return *this;
+}
+
 StepStats Trainer::step() {
   Timer timer;
+  // Lap timer: each call charges the time since the previous one to a phase.
+  Timer lap_timer;
+  StepPhases ph;
+  auto lap = [&lap_timer](double& phase) {
+    phase += lap_timer.seconds();
+    lap_timer.restart();
+  };
   ++iteration_;
   StepStats stats;
   stats.iteration = iteration_;
@@ -444,7 +464,9 @@ StepStats Trainer::step() {
       if (armed) t->gaussians_.opacity_logits = t->kept_logits_;
     }
   } restore{this, dropout > 0.0};
+  lap(ph.other);
   rasterizer_->forward(gaussians_, view.camera, ro, render_);
+  lap(ph.render_forward);
 
   // Target: the image, composited over the step's background where a mask says "background".
   const Image<float>* target = &view.image;
@@ -464,14 +486,17 @@ StepStats Trainer::step() {
   v_render_.alpha = Image<float>(w, h, 1);
   v_render_.depth = Image<float>(w, h, 1);
   v_render_.median_depth = Image<float>(w, h, 1);
+  lap(ph.other);
   const PhotometricLoss photo =
       photometric_loss(render_.rgb, *target, options_.dssim_lambda, &v_render_.rgb);
   stats.l1 = photo.l1;
   stats.ssim = photo.ssim;
   stats.loss = photo.loss;
   stats.psnr = psnr_of(render_.rgb, *target);
+  lap(ph.photometric);
 
   grads_.resize_like(gaussians_);
+  lap(ph.other);
   GaussianGradients extra;
   if (!loss_terms_.empty()) {
     extra.resize_like(gaussians_);
@@ -483,8 +508,10 @@ StepStats Trainer::step() {
     throw DivergenceError(
         "training diverged at iteration " + std::to_string(iteration_) + ": the loss is not finite",
         iteration_, "loss");
+  lap(ph.terms);
 
   rasterizer_->backward(gaussians_, view.camera, ro, v_render_, grads_);
+  lap(ph.render_backward);
   // The terms' parameter gradients are taken at the rendered (dropped-out) opacities too, so
   // they join before the dropout chain rule.
   if (!loss_terms_.empty()) {
@@ -501,7 +528,9 @@ StepStats Trainer::step() {
   dropout_backward(dropout);
   if (mcmc_) stats.loss += mcmc_->add_regularizers(gaussians_, grads_);
   check_finite_gradients(grads_);
+  lap(ph.gradients);
   if (adc_) adc_->accumulate(render_, grads_, w, h);
+  lap(ph.densify_stats);
 
   // Optimiser step on a copy, so a diverging update leaves the model untouched.
   const float lr_means = means_lr(iteration_);
@@ -517,8 +546,10 @@ StepStats Trainer::step() {
     visible.resize(gaussians_.size());
     for (size_t i = 0; i < visible.size(); ++i) visible[i] = render_.radii[i] > 0;
   }
+  lap(ph.other);
   adam_.step(gaussians_, grads_, lr, options_.visible_adam ? &visible : nullptr);
   check_finite_parameters(gaussians_);
+  lap(ph.adam);
 
   DensifyResult dr;
   if (adc_) dr = adc_->step(iteration_, gaussians_, rng_);
@@ -531,6 +562,8 @@ StepStats Trainer::step() {
       l = logitf(std::max(sigmoidf(l) * options_.opacity_decay, 1e-7f));
   stats.pruned = prune_after_step();
   stats.num_gaussians = static_cast<int64_t>(gaussians_.size());
+  lap(ph.densify);
+  stats.phases = ph;
   stats.seconds = timer.seconds();
   return stats;
 }

@@ -72,6 +72,25 @@ struct TrainerOptions {
 };
 
 // What one step did.
+// Where a step's wall time went, in seconds (issue 17's breakdown; measured with a steady clock
+// between the phases, so the parts sum to the step's time).
+struct StepPhases {
+  double render_forward = 0;   // rasterizer forward
+  double photometric = 0;      // L1 + D-SSIM forward and backward (its image gradient), PSNR
+  double terms = 0;            // plug-in loss terms (depth priors, warp, self-consistency)
+  double render_backward = 0;  // rasterizer backward
+  double gradients = 0;        // term gradients merged, dropout chain rule, finiteness checks
+  double densify_stats = 0;    // densification statistics accumulated
+  double adam = 0;             // optimiser step and the parameters' finiteness check
+  double densify = 0;          // densification, pruning, opacity decay
+  double other = 0;            // view choice, background, dropout, target, buffers
+  double total() const {
+    return render_forward + photometric + terms + render_backward + gradients + densify_stats +
+           adam + densify + other;
+  }
+  StepPhases& operator+=(const StepPhases& p);
+};
+
 struct StepStats {
   int iteration = 0;          // 1-based
   int view_index = 0;         // training view used
@@ -83,6 +102,7 @@ struct StepStats {
   double dropout_rate = 0;    // DropGaussian rate of this step
   int active_sh_degree = 0;
   double seconds = 0;  // wall time of the step
+  StepPhases phases;   // the same, by phase
   DensifyStats densify;
 };
 

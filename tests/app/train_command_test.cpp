@@ -222,6 +222,10 @@ TEST(TrainCommand, TrainsAndWritesEveryOutput) {
   EXPECT_EQ(metrics["test_psnr_history"].size(), 2u);  // iterations 10 and 20
   EXPECT_EQ(metrics["config"], config.to_json());
   EXPECT_TRUE(fs::is_regular_file(out / "metrics.md"));
+  // Where the steps' time went, by phase (ms per step).
+  EXPECT_GT(metrics["step_phases_ms"]["render_forward"].get<double>(), 0.0);
+  EXPECT_GT(metrics["step_phases_ms"]["render_backward"].get<double>(), 0.0);
+  EXPECT_GE(metrics["step_phases_ms"]["loop_overhead"].get<double>(), 0.0);
 
   // The images of the evaluation, and the loss curve.
   for (const char* split_view : {"test/%s/img1.png", "test/%s/img3.png", "train/%s/img0.png"})

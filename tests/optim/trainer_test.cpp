@@ -94,6 +94,30 @@ std::vector<float> flatten(const Gaussians& g) {
   return v;
 }
 
+TEST(Trainer, StepPhasesAccountForTheStep) {
+  const auto train = render_ring(truth(), 3, 6, 0, 48);
+  TrainerOptions options = fast_options(20);
+  options.adc.start_iteration = 5;
+  options.adc.every = 5;
+  Trainer t(train, random_init(800, 3), options, make_cpu_rasterizer(2));
+  StepPhases sum;
+  double seconds = 0;
+  for (int i = 0; i < options.iterations; ++i) {
+    const StepStats s = t.step();
+    EXPECT_LE(s.phases.total(), s.seconds * 1.0001 + 1e-6);
+    sum += s.phases;
+    seconds += s.seconds;
+  }
+  // The laps cover the step (the parts not timed are a few clock reads).
+  EXPECT_GT(sum.total(), 0.95 * seconds);
+  EXPECT_GT(sum.render_forward, 0.0);
+  EXPECT_GT(sum.render_backward, 0.0);
+  EXPECT_GT(sum.photometric, 0.0);
+  EXPECT_GT(sum.adam, 0.0);
+  EXPECT_GT(sum.densify_stats, 0.0);     // ADC is on
+  EXPECT_LT(sum.terms, 0.05 * seconds);  // no plug-in term
+}
+
 TEST(Trainer, DeterministicForSeedAndThreads) {
   const auto train = render_ring(truth(), 3, 6, 0, 48);
   TrainerOptions options = fast_options(250);
