@@ -99,6 +99,8 @@ void ExportOptions::check() const {
                 format == "spz" || format == "compressed-ply")
       << "export: unknown format '" << format << "' (ply, splat, spz, compressed-ply or mesh)";
   GLIMPSE_CHECK(threads >= 0) << "export: threads must be >= 0, got " << threads;
+  GLIMPSE_CHECK(spz_version >= 2 && spz_version <= 4)
+      << "export: --spz-version must be 2, 3 or 4, got " << spz_version;
   mesh.check();
 }
 
@@ -174,7 +176,9 @@ ExportReport run_export(const ExportOptions& options) {
       GLIMPSE_CHECK(g.size() > 0) << "export: the crop box keeps none of the " << report.gaussians
                                   << " Gaussians of " << report.model;
     }
-    write_splat_file(options.output, g, splat_format_from_name(format));
+    SpzOptions spz;
+    spz.version = options.spz_version;
+    write_splat_file(options.output, g, splat_format_from_name(format), spz);
     report.exported = g.size();
     report.seconds = timer.seconds();
     return report;
@@ -289,6 +293,9 @@ ExportCli add_export_subcommand(CLI::App& app) {
                   "ply, splat, spz, compressed-ply or mesh (default: from the output's name; "
                   ".obj is a mesh)")
       ->check(CLI::IsMember({"ply", "splat", "spz", "compressed-ply", "mesh"}));
+  cmd->add_option("--spz-version", o.spz_version,
+                  "SPZ: the version written, 2 or 3 (gzip) or 4 (ZSTD streams; default 3)")
+      ->check(CLI::IsMember({2, 3, 4}));
   cmd->add_option("--iteration", o.iteration, "Saved iteration to export (default: the last)");
   cmd->add_option("--crop", *cli.crop,
                   "Keep what lies in the world box xmin,ymin,zmin,xmax,ymax,zmax (splats: their "

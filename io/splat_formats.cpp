@@ -1,6 +1,6 @@
-// Readers and writers for antimatter15's .splat, Niantic's SPZ (gzip versions 1-3) and
-// PlayCanvas' compressed PLY, each following its reference implementation's quantisation byte for
-// byte, and the dispatcher that picks one from a file's extension or content.
+// Readers and writers for antimatter15's .splat, Niantic's SPZ (gzip versions 1-3, ZSTD version 4)
+// and PlayCanvas' compressed PLY, each following its reference implementation's quantisation byte
+// for byte, and the dispatcher that picks one from a file's extension or content.
 #include "io/splat_formats.h"
 
 #include "core/check.h"
@@ -20,11 +20,13 @@
 #include <istream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <ostream>
 #include <sstream>
 #include <vector>
 #include <zlib.h>
+#include <zstd.h>
 
 namespace glimpse {
 
@@ -414,7 +416,7 @@ Gaussians parse_spz_payload(const std::string& d, const std::string& what, const
   const int bits = static_cast<uint8_t>(d[13]);
   const uint8_t flags = static_cast<uint8_t>(d[14]);
   GLIMPSE_CHECK(version >= 1 && version <= 4)
-      << what << ": unsupported SPZ version " << version << " (Glimpse reads versions 1-3)";
+      << what << ": unsupported SPZ version " << version << " (Glimpse reads versions 1-4)";
   GLIMPSE_CHECK(sh_degree <= 3) << what << ": SPZ SH degree " << sh_degree
                                 << " is not supported (Glimpse handles degrees 0-3)";
   GLIMPSE_CHECK(bits <= 24) << what << ": SPZ fractionalBits " << bits << " is out of range (0-24)";
@@ -498,16 +500,174 @@ Gaussians parse_spz_payload(const std::string& d, const std::string& what, const
   return g;
 }
 
+// ------------------------------------------------------------------------------------------------
+// SPZ version 4 (load-spz.cc saveSpz / loadSpzPacked): a plain 32-byte NgspFileHeader {uint32
+// magic, version, numPoints; uint8 shDegree, fractionalBits, flags, numStreams; uint32
+// tocByteOffset; uint8 reserved[12]}, extension records up to tocByteOffset (flag 0x2), the table
+// of contents (per stream: uint64 compressedSize, uint64 uncompressedSize), then one ZSTD frame
+// per non-empty attribute block in the legacy order, ending exactly at the end of the file.
+
+constexpr size_t kSpzV4HeaderBytes = 32;
+constexpr size_t kSpzV4TocEntryBytes = 16;
+constexpr int kSpzZstdLevel = 12;  // compressZstd's default
+constexpr const char* kSpzStreamNames[] = {"positions", "alphas",    "colors",
+                                           "scales",    "rotations", "sh"};
+
+// The byte size of each attribute block of n points (version >= 3 rotations).
+std::array<uint64_t, 6> spz_v4_block_sizes(uint64_t n, int sh_degree) {
+  const uint64_t rest = static_cast<uint64_t>((sh_degree + 1) * (sh_degree + 1) - 1);
+  return {9 * n, n, 3 * n, 3 * n, 4 * n, 3 * rest * n};
+}
+
+// ZSTD_compress2 at level 12, as the reference's compressZstd.
+std::string zstd_compress(const char* data, size_t size, const std::string& what) {
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  GLIMPSE_CHECK(cctx != nullptr) << what << ": cannot start the ZSTD compressor";
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kSpzZstdLevel);
+  std::string out(ZSTD_compressBound(size), '\0');
+  const size_t written = ZSTD_compress2(cctx.get(), out.data(), out.size(), data, size);
+  GLIMPSE_CHECK(!ZSTD_isError(written))
+      << what << ": ZSTD compression failed (" << ZSTD_getErrorName(written) << ")";
+  out.resize(written);
+  return out;
+}
+
+// The version 4 file from the legacy payload (16-byte header, then the attribute blocks).
+std::string spz_v4_file(const std::string& payload, const std::string& what) {
+  const uint32_t n = load_le<uint32_t>(payload.data() + 8);
+  const std::array<uint64_t, 6> sizes = spz_v4_block_sizes(n, static_cast<uint8_t>(payload[12]));
+  std::vector<std::string> frames;
+  std::vector<uint64_t> raw_sizes;
+  size_t at = kSpzHeaderBytes;
+  for (const uint64_t size : sizes) {
+    if (size == 0) continue;  // the reference writes no stream for an empty block (SH degree 0)
+    frames.push_back(zstd_compress(payload.data() + at, size, what));
+    raw_sizes.push_back(size);
+    at += size;
+  }
+  GLIMPSE_CHECK(at == payload.size()) << what << ": internal error: SPZ blocks do not add up";
+  std::string out;
+  put_le<uint32_t>(out, kSpzMagic);
+  put_le<uint32_t>(out, 4);
+  put_le<uint32_t>(out, n);
+  out.append(payload, 12, 3);  // shDegree, fractionalBits, flags (no extensions are written)
+  out.push_back(static_cast<char>(frames.size()));
+  put_le<uint32_t>(out, static_cast<uint32_t>(kSpzV4HeaderBytes));  // tocByteOffset
+  out.append(12, '\0');                                             // reserved
+  for (size_t i = 0; i < frames.size(); ++i) {
+    put_le<uint64_t>(out, frames[i].size());
+    put_le<uint64_t>(out, raw_sizes[i]);
+  }
+  for (const std::string& frame : frames) out += frame;
+  return out;
+}
+
+// Decompresses one stream (one or more ZSTD frames) that must give exactly `expected` bytes; the
+// output grows with what the frames produce, so a lying header cannot make it allocate more.
+void zstd_decompress_into(std::string& out, const char* data, size_t size, uint64_t expected,
+                          const char* stream, const std::string& what) {
+  const unsigned long long declared = ZSTD_getFrameContentSize(data, size);
+  GLIMPSE_CHECK(declared != ZSTD_CONTENTSIZE_ERROR)
+      << what << ": corrupt ZSTD stream '" << stream << "' (not a ZSTD frame)";
+  GLIMPSE_CHECK(declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == expected)
+      << what << ": ZSTD stream '" << stream << "' declares " << declared
+      << " bytes, the header's numPoints needs " << expected;
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  GLIMPSE_CHECK(dctx != nullptr) << what << ": cannot start the ZSTD decompressor";
+  const size_t start = out.size();
+  ZSTD_inBuffer in = {data, size, 0};
+  std::vector<char> buffer(ZSTD_DStreamOutSize());
+  size_t status = 1;
+  while (in.pos < in.size || status != 0) {
+    ZSTD_outBuffer o = {buffer.data(), buffer.size(), 0};
+    const size_t before = in.pos;
+    status = ZSTD_decompressStream(dctx.get(), &o, &in);
+    GLIMPSE_CHECK(!ZSTD_isError(status))
+        << what << ": corrupt ZSTD stream '" << stream << "' (" << ZSTD_getErrorName(status) << ")";
+    GLIMPSE_CHECK(out.size() - start + o.pos <= expected)
+        << what << ": ZSTD stream '" << stream << "' decompresses to more than the " << expected
+        << " bytes the header's numPoints needs";
+    out.append(buffer.data(), o.pos);
+    if (in.pos == in.size && o.pos < o.size && in.pos == before) break;  // no progress: truncated
+  }
+  GLIMPSE_CHECK(status == 0) << what << ": truncated ZSTD stream '" << stream
+                             << "' (the frame ends early)";
+  GLIMPSE_CHECK(out.size() - start == expected)
+      << what << ": ZSTD stream '" << stream << "' decompresses to " << out.size() - start
+      << " bytes, the header's numPoints needs " << expected;
+}
+
+// A version 4 file (raw "NGSP", data.size() >= 8) to the legacy payload for parse_spz_payload.
+std::string spz_v4_payload(const std::string& data, const std::string& what) {
+  GLIMPSE_CHECK(data.size() >= kSpzV4HeaderBytes)
+      << what << ": SPZ version 4 file of " << data.size()
+      << " bytes, less than its 32-byte header";
+  const uint32_t n = load_le<uint32_t>(data.data() + 8);
+  const int sh_degree = static_cast<uint8_t>(data[12]);
+  const uint8_t flags = static_cast<uint8_t>(data[14]);
+  const size_t streams = static_cast<uint8_t>(data[15]);
+  const uint32_t toc = load_le<uint32_t>(data.data() + 16);
+  GLIMPSE_CHECK(sh_degree <= 3) << what << ": SPZ SH degree " << sh_degree
+                                << " is not supported (Glimpse handles degrees 0-3)";
+  GLIMPSE_CHECK(n > 0) << what << ": the file holds no Gaussians (numPoints 0)";
+  const std::array<uint64_t, 6> sizes = spz_v4_block_sizes(n, sh_degree);
+  const size_t expected_streams = sh_degree > 0 ? 6 : 5;
+  GLIMPSE_CHECK(streams == expected_streams) << what << ": numStreams " << streams << ", expected "
+                                             << expected_streams << " for SH degree " << sh_degree;
+  GLIMPSE_CHECK(toc >= kSpzV4HeaderBytes && toc <= data.size() &&
+                data.size() - toc >= streams * kSpzV4TocEntryBytes)
+      << what << ": the table of contents (tocByteOffset " << toc << ", " << streams
+      << " entries of 16 bytes) does not fit the file's " << data.size() << " bytes";
+  // Validate the whole table against the data before decompressing (or allocating) anything.
+  std::array<uint64_t, 6> compressed{};
+  uint64_t offset = toc + streams * kSpzV4TocEntryBytes;
+  for (size_t i = 0; i < streams; ++i) {
+    const char* entry = data.data() + toc + i * kSpzV4TocEntryBytes;
+    compressed[i] = load_le<uint64_t>(entry);
+    const uint64_t raw = load_le<uint64_t>(entry + 8);
+    GLIMPSE_CHECK(raw == sizes[i])
+        << what << ": stream '" << kSpzStreamNames[i] << "' holds " << raw
+        << " bytes uncompressed, numPoints " << n << " needs " << sizes[i];
+    GLIMPSE_CHECK(compressed[i] <= data.size() - offset)
+        << what << ": stream '" << kSpzStreamNames[i] << "' (" << compressed[i]
+        << " compressed bytes at offset " << offset << ") runs past the end of the file ("
+        << data.size() << " bytes): truncated";
+    offset += compressed[i];
+  }
+  GLIMPSE_CHECK(offset == data.size())
+      << what << ": " << data.size() - offset
+      << " bytes follow the last ZSTD stream (the table of contents does not match the data)";
+  // The legacy payload: its 16-byte header (flags without extensions: their records, between the
+  // header and the table, are skipped as the reference does without extension support), then the
+  // decompressed blocks.
+  std::string payload(data, 0, 15);
+  payload.push_back('\0');
+  payload[14] = static_cast<char>(flags & ~kSpzFlagExtensions);
+  offset = toc + streams * kSpzV4TocEntryBytes;
+  for (size_t i = 0; i < streams; ++i) {
+    zstd_decompress_into(payload, data.data() + offset, compressed[i], sizes[i], kSpzStreamNames[i],
+                         what);
+    offset += compressed[i];
+  }
+  return payload;
+}
+
+// The file's bytes: gzip of the legacy payload (versions 2, 3) or the version 4 layout.
+std::string spz_encode(const Gaussians& g, const SpzOptions& o, const std::string& what) {
+  const std::string payload = spz_payload(g, o, what);
+  return o.version >= 4 ? spz_v4_file(payload, what) : gzip(payload, what);
+}
+
 void write_spz_body(std::ostream& out, const Gaussians& g, const SpzOptions& o,
                     const std::string& what) {
-  const std::string compressed = gzip(spz_payload(g, o, what), what);
-  out.write(compressed.data(), static_cast<std::streamsize>(compressed.size()));
+  const std::string bytes = spz_encode(g, o, what);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 void check_spz_options(const SpzOptions& o, const std::string& what) {
-  GLIMPSE_CHECK(o.version == 2 || o.version == 3)
-      << what << ": SPZ version " << o.version
-      << " cannot be written (Glimpse writes versions 2 and 3; version 4 needs libzstd)";
+  GLIMPSE_CHECK(o.version >= 2 && o.version <= 4)
+      << what << ": SPZ version " << o.version << " cannot be written (Glimpse writes versions 2, "
+      << "3 and 4)";
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -926,7 +1086,7 @@ const char* content_name(SplatFormat f) {
     case SplatFormat::Splat:
       return ".splat rows";
     case SplatFormat::Spz:
-      return "SPZ (gzip)";
+      return "SPZ";
     case SplatFormat::CompressedPly:
       return "a compressed PLY";
   }
@@ -970,7 +1130,7 @@ void write_spz(const std::string& path, const Gaussians& g, const SpzOptions& op
   check_spz_options(options, path);
   g.check(path);
   // Compressed before the file is opened, so an encoding error leaves nothing behind.
-  const std::string compressed = gzip(spz_payload(g, options, path), path);
+  const std::string compressed = spz_encode(g, options, path);
   write_file_atomically(path, [&](std::ostream& out) {
     out.write(compressed.data(), static_cast<std::streamsize>(compressed.size()));
   });
@@ -978,19 +1138,22 @@ void write_spz(const std::string& path, const Gaussians& g, const SpzOptions& op
 
 Gaussians read_spz(std::istream& in, const std::string& what, const SpzOptions& options) {
   const std::string data = read_all(in, what);
-  GLIMPSE_CHECK(!data.empty()) << what << ": the file is empty (expected a gzip-compressed SPZ)";
-  if (data.size() >= 8 && data.compare(0, 4, "NGSP") == 0) {
+  GLIMPSE_CHECK(!data.empty()) << what << ": the file is empty (expected an SPZ file)";
+  if (data.size() >= 4 && data.compare(0, 4, "NGSP") == 0) {
+    GLIMPSE_CHECK(data.size() >= 8)
+        << what << ": SPZ file of " << data.size() << " bytes, less than its 32-byte header";
     const uint32_t version = load_le<uint32_t>(data.data() + 4);
-    GLIMPSE_CHECK(version < 4)
-        << what << ": SPZ version " << version << " (ZSTD-compressed streams) is not supported: "
-        << "Glimpse reads the gzip versions 1-3 (re-save it with the spz library's "
-        << "PackOptions{version = 3})";
-    GLIMPSE_FAIL() << what << ": uncompressed SPZ data (version " << version
-                   << "): SPZ versions 1-3 are gzip streams, as the reference reads them";
+    GLIMPSE_CHECK(version >= 1 && version <= 4)
+        << what << ": unsupported SPZ version " << version << " (Glimpse reads versions 1-4)";
+    GLIMPSE_CHECK(version == 4)
+        << what << ": uncompressed SPZ data (version " << version
+        << "): SPZ versions 1-3 are gzip streams, as the reference reads them";
+    return parse_spz_payload(spz_v4_payload(data, what), what, options);
   }
   GLIMPSE_CHECK(data.size() >= 2 && static_cast<uint8_t>(data[0]) == 0x1f &&
                 static_cast<uint8_t>(data[1]) == 0x8b)
-      << what << ": not an SPZ file (SPZ versions 1-3 are gzip streams, starting 1f 8b)";
+      << what << ": not an SPZ file (SPZ versions 1-3 are gzip streams, starting 1f 8b; version 4 "
+      << "starts \"NGSP\")";
   return parse_spz_payload(gunzip(data, what), what, options);
 }
 
@@ -1081,7 +1244,7 @@ Gaussians read_splat_file(const std::string& path) {
   }
   const std::optional<SplatFormat> format = content ? content : by_name;
   GLIMPSE_CHECK(format.has_value())
-      << path << ": unknown splat format (not PLY, not gzip-compressed SPZ, and "
+      << path << ": unknown splat format (not PLY, not SPZ, and "
       << "not a whole number of 32-byte .splat rows; the extension does not say either)";
   switch (*format) {
     case SplatFormat::Ply:
@@ -1096,14 +1259,15 @@ Gaussians read_splat_file(const std::string& path) {
   return {};
 }
 
-void write_splat_file(const std::string& path, const Gaussians& g, SplatFormat format) {
+void write_splat_file(const std::string& path, const Gaussians& g, SplatFormat format,
+                      const SpzOptions& spz) {
   switch (format) {
     case SplatFormat::Ply:
       return write_splat_ply(path, g);
     case SplatFormat::Splat:
       return write_dot_splat(path, g);
     case SplatFormat::Spz:
-      return write_spz(path, g);
+      return write_spz(path, g, spz);
     case SplatFormat::CompressedPly:
       return write_compressed_ply(path, g);
   }

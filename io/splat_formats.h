@@ -31,7 +31,7 @@ struct DotSplatQuantisation {
   static constexpr double kQuaternion = 1.0 / 63.0;
 };
 
-// SPZ (versions 2 and 3, 12 fractional bits).
+// SPZ (versions 2, 3 and 4, 12 fractional bits; version 4 quantises as version 3).
 struct SpzQuantisation {
   // 24-bit fixed point with 12 fractional bits: |x| < 2048 within 2^-13. (Larger scenes are
   // written with fewer fractional bits, see write_spz: the bound doubles per bit given up.)
@@ -101,10 +101,10 @@ Gaussians read_dot_splat(std::istream& in, const std::string& what);
 Gaussians read_dot_splat(const std::string& path);
 
 // ------------------------------------------------------------------------------------------------
-// SPZ (github.com/nianticlabs/spz, src/cc/load-spz.cc): a gzip stream of a 16-byte little-endian
-// header {uint32 magic 0x5053474e "NGSP", uint32 version, uint32 numPoints, uint8 shDegree, uint8
-// fractionalBits, uint8 flags (0x1 antialiased, 0x2 extensions follow), uint8 reserved} and the
-// attribute blocks, each for all points in turn:
+// SPZ (github.com/nianticlabs/spz, src/cc/load-spz.cc). Versions 1-3: a gzip stream of a 16-byte
+// little-endian header {uint32 magic 0x5053474e "NGSP", uint32 version, uint32 numPoints, uint8
+// shDegree, uint8 fractionalBits, uint8 flags (0x1 antialiased, 0x2 extensions follow), uint8
+// reserved} and the attribute blocks, each for all points in turn:
 //   positions   3 x 24-bit signed fixed point (fractionalBits), 9 bytes
 //   alphas      round(255 sigmoid(opacity)), 1 byte
 //   colors      round(255 (0.15 f_dc + 0.5)), 3 bytes
@@ -114,12 +114,18 @@ Gaussians read_dot_splat(const std::string& path);
 //               with w >= 0) 127.5 + 127.5) for x y z, 3 bytes
 //   sh          bands 1..3, coefficient-major, RGB inner, round(128 x) + 128 snapped to buckets
 //               of 8 (band 1) or 16 (bands 2-3), 3 (K - 1) bytes
-// Version 4 (the reference's newest default: a 32-byte plain header and ZSTD streams) needs
-// libzstd, which Glimpse does not link; it is recognised and rejected with a clear message.
+// Version 4 (the reference saveSpz's current default), not gzipped: a plain 32-byte header {uint32
+// magic, version 4, numPoints, uint8 shDegree, fractionalBits, flags, numStreams, uint32
+// tocByteOffset, 12 reserved bytes}, extension records up to tocByteOffset (flag 0x2; skipped when
+// reading, none written), a table of numStreams {uint64 compressedSize, uint64 uncompressedSize},
+// then each non-empty attribute block above (v3 rotations; no sh block at degree 0: 5 or 6 streams)
+// as its own ZSTD frame (level 12), ending exactly at the end of the file.
 struct SpzOptions {
-  // The version written: 3 (smallest-three quaternions, what the reference writes when asked for
-  // the gzip format, readable by every SPZ reader since 2025) or 2 (first-three quaternions, for
-  // older readers). Reading accepts versions 1-3 (and 4 inside gzip, as the reference does).
+  // The version written: 3 (gzip, smallest-three quaternions, what the reference writes when asked
+  // for the gzip format, readable by every SPZ reader since 2025), 4 (the reference's current
+  // default: the same blocks in ZSTD streams, for current readers) or 2 (gzip,
+  // first-three quaternions, for older readers). Reading accepts versions 1-4 (and 4 inside gzip,
+  // as the reference does).
   int version = 3;
   // Axes. false (the default): Glimpse's axes (x right, y down, z forward, the 3DGS PLY's "RDF")
   // are stored unchanged, as the reference's ply_to_spz / spz_to_ply tools and PlayCanvas'
@@ -132,20 +138,25 @@ struct SpzOptions {
   bool antialiased = false;
 };
 
-// Writes SPZ exactly as the reference's saveSpz(PackOptions{version = 2 or 3}) (same bytes before
-// gzip; deflate level Z_DEFAULT_COMPRESSION, windowBits 15 + 16). fractionalBits is 12 unless a
-// coordinate needs more than 24 bits: then the largest count that fits (the reference would wrap).
-// Throws glimpse::Error naming `what` for an unsupported version, Gaussians failing check, or
-// positions beyond 2^23 (nothing is written).
+// Writes SPZ exactly as the reference's saveSpz(PackOptions{version = 2, 3 or 4}) (same bytes
+// before gzip, deflate level Z_DEFAULT_COMPRESSION, windowBits 15 + 16; for version 4 the same
+// header, table and uncompressed streams, ZSTD_compress2 at level 12). fractionalBits is 12 unless
+// a coordinate needs more than 24 bits: then the largest count that fits (the reference would
+// wrap). Throws glimpse::Error naming `what` for an unsupported version, Gaussians failing check,
+// or positions beyond 2^23 (nothing is written).
 void write_spz(std::ostream& out, const Gaussians& g, const SpzOptions& options = {},
                const std::string& what = "SPZ file");
 void write_spz(const std::string& path, const Gaussians& g, const SpzOptions& options = {});
 
-// Reads SPZ versions 1-3 (inflate with windowBits 15 + 32, so gzip or zlib wrappers) as the
-// reference's loadSpz, except that opacity bytes 0 and 255 decode to finite logits (as
-// read_dot_splat) and a quaternion is renormalised. Throws glimpse::Error naming `what`: empty,
-// not gzip (or SPZ version 4), corrupt or truncated gzip stream, wrong magic, unsupported version,
-// SH degree 4, numPoints zero or not matching the data (with both byte counts).
+// Reads SPZ versions 1-3 (inflate with windowBits 15 + 32, so gzip or zlib wrappers) and version 4
+// (raw "NGSP" header, ZSTD streams) as the reference's loadSpz, except that opacity bytes 0 and
+// 255 decode to finite logits (as read_dot_splat) and a quaternion is renormalised. Throws
+// glimpse::Error naming `what`: empty, neither gzip nor "NGSP", corrupt or truncated gzip stream,
+// wrong magic, unsupported version, SH degree 4, numPoints zero or not matching the data (with
+// both byte counts); for version 4 also a header shorter than 32 bytes, a wrong numStreams, a
+// table of contents or stream past the end of the file, bytes after the last stream, a table
+// size other than numPoints needs, a corrupt or truncated ZSTD frame, or one that decompresses to
+// another size (sizes are checked against the file before anything is allocated).
 Gaussians read_spz(std::istream& in, const std::string& what, const SpzOptions& options = {});
 Gaussians read_spz(const std::string& path, const SpzOptions& options = {});
 
@@ -204,7 +215,8 @@ std::optional<SplatFormat> sniff_splat_format(std::istream& in);
 // gives its own error; with neither, the error says the format is unknown.
 Gaussians read_splat_file(const std::string& path);
 
-// Writes `g` in `format` (SPZ with default SpzOptions), atomically.
-void write_splat_file(const std::string& path, const Gaussians& g, SplatFormat format);
+// Writes `g` in `format` (SPZ with `spz`, by default SpzOptions{}), atomically.
+void write_splat_file(const std::string& path, const Gaussians& g, SplatFormat format,
+                      const SpzOptions& spz = {});
 
 }  // namespace glimpse

@@ -14,6 +14,8 @@ packages=(
   libcli11-dev
   nlohmann-json3-dev
   zlib1g-dev
+  # ZSTD streams of SPZ version 4 (io/splat_formats.cpp).
+  libzstd-dev
   libspdlog-dev
   libgtest-dev
   libbenchmark-dev

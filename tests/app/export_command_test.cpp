@@ -82,6 +82,22 @@ TEST(Export, EverySplatFormatReadsBack) {
   // The reference PLY is exact.
   const Gaussians ply = read_splat_ply((r.dir.path() / "a.ply").string());
   EXPECT_EQ(ply.means, r.sphere.means);
+  // SPZ: version 3 (gzip) by default, version 4 (zstd streams) on request; both read back.
+  for (const int version : {3, 4}) {
+    ExportOptions spz;
+    spz.input = r.run.string();
+    spz.output = (r.dir.path() / ("v" + std::to_string(version) + ".spz")).string();
+    spz.spz_version = version;
+    run_export(spz);
+    std::ifstream in(spz.output, std::ios::binary);
+    char head[8] = {};
+    in.read(head, 8);
+    if (version == 3)
+      EXPECT_EQ(static_cast<unsigned char>(head[0]), 0x1f);  // gzip magic
+    else
+      EXPECT_EQ(static_cast<unsigned char>(head[4]), 4);  // plain header: version 4
+    EXPECT_EQ(read_splat_file(spz.output).size(), r.sphere.size());
+  }
   // A splat file as the input, and an explicit format with a neutral name.
   ExportOptions o;
   o.input = (r.dir.path() / "a.spz").string();

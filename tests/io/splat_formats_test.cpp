@@ -1,7 +1,8 @@
 // .splat, SPZ and PlayCanvas compressed PLY: round trips at SH degrees 0..3 within each format's
 // stated quantisation (io/splat_formats.h), exact bytes of hand-computed rows, the reference
 // writers' orders (importance for .splat, Morton for compressed PLY), bad input (empty, truncated,
-// corrupt gzip, wrong headers and counts) with errors naming the file, atomic writes, dispatch.
+// corrupt gzip or ZSTD, wrong headers and counts) with errors naming the file, atomic writes,
+// dispatch.
 #include "io/splat_formats.h"
 
 #include "io/splat_ply.h"
@@ -20,10 +21,12 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 #include <zlib.h>
+#include <zstd.h>
 
 namespace glimpse {
 namespace {
@@ -240,7 +243,7 @@ void expect_spz_round_trip(const Gaussians& g, const Gaussians& r, int version) 
 }
 
 TEST(Spz, RoundTripWithinStatedQuantisation) {
-  for (int version : {3, 2}) {
+  for (int version : {3, 2, 4}) {
     for (bool rub : {false, true}) {
       for (int degree = 0; degree <= 3; ++degree) {
         SCOPED_TRACE("version " + std::to_string(version) + ", rub " + std::to_string(rub) +
@@ -250,9 +253,13 @@ TEST(Spz, RoundTripWithinStatedQuantisation) {
         options.version = version;
         options.rub_axes = rub;
         const std::string bytes = write_bytes([&](std::ostream& o) { write_spz(o, g, options); });
-        ASSERT_GE(bytes.size(), 3u);
-        EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 0x1f);
-        EXPECT_EQ(static_cast<uint8_t>(bytes[1]), 0x8b);
+        ASSERT_GE(bytes.size(), 4u);
+        if (version == 4) {
+          EXPECT_EQ(bytes.substr(0, 4), "NGSP");
+        } else {
+          EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 0x1f);
+          EXPECT_EQ(static_cast<uint8_t>(bytes[1]), 0x8b);
+        }
         std::istringstream in(bytes);
         expect_spz_round_trip(g, read_spz(in, "t.spz", options), version);
       }
@@ -297,6 +304,62 @@ TEST(Spz, ExactPayloadOfOneGaussian) {
   const std::string sh_rub("\x40\xc0\x80\x70\x00\x88\x80\x80\x80", 9);  // 0.03: 132 -> 136
   EXPECT_EQ(hex(v3_rub),
             hex(header + positions_rub + body + std::string("\0\0\0\xc0", 4) + sh_rub));
+}
+
+// Version 4 of the same Gaussian: the 32-byte header, the table of contents and the uncompressed
+// streams (the same blocks as version 3), each its own ZSTD frame.
+TEST(Spz, ExactVersion4FileOfOneGaussian) {
+  Gaussians g;
+  g.sh_degree = 1;
+  g.resize(1);
+  g.means = {1.0f, -2.0f, 0.5f};
+  g.log_scales = {0.0f, -10.0f, 6.0f};
+  g.quats = {1.0f, 0.0f, 0.0f, 0.0f};
+  g.opacity_logits = {0.0f};
+  g.sh = {0.0f, 1.0f, -1.0f, 0.5f, -0.5f, 0.0f, 0.1f, 0.99f, -0.03f, 0.0f, 0.0f, 0.0f};
+  SpzOptions v4;
+  v4.version = 4;
+  v4.antialiased = true;
+  const std::string file = write_bytes([&](std::ostream& o) { write_spz(o, g, v4); });
+  ASSERT_GT(file.size(), 32u + 6 * 16);
+  // magic, version 4, numPoints 1, shDegree 1, fractionalBits 12, flags 0x1, numStreams 6,
+  // tocByteOffset 32, 12 reserved bytes.
+  const std::string header = std::string("NGSP") + std::string("\x04\0\0\0", 4) +
+                             std::string("\x01\0\0\0", 4) + std::string("\x01\x0c\x01\x06", 4) +
+                             std::string("\x20\0\0\0", 4) + std::string(12, '\0');
+  EXPECT_EQ(hex(file.substr(0, 32)), hex(header));
+  const std::vector<std::string> streams = {std::string("\x00\x10\x00\x00\xe0\xff\x00\x08\x00", 9),
+                                            std::string("\x80", 1),
+                                            std::string("\x80\xa6\x59", 3),
+                                            std::string("\xa0\x00\xff", 3),
+                                            std::string("\0\0\0\xc0", 4),
+                                            std::string("\xc0\x40\x80\x90\xff\x80\x80\x80\x80", 9)};
+  size_t offset = 32 + 6 * 16;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    uint64_t compressed = 0, raw = 0;
+    std::memcpy(&compressed, file.data() + 32 + 16 * i, 8);  // little-endian hosts
+    std::memcpy(&raw, file.data() + 32 + 16 * i + 8, 8);
+    EXPECT_EQ(raw, streams[i].size()) << "stream " << i;
+    ASSERT_LE(offset + compressed, file.size()) << "stream " << i;
+    std::string decoded(streams[i].size() + 16, '\0');
+    const size_t n =
+        ZSTD_decompress(decoded.data(), decoded.size(), file.data() + offset, compressed);
+    ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
+    decoded.resize(n);
+    EXPECT_EQ(hex(decoded), hex(streams[i])) << "stream " << i;
+    offset += compressed;
+  }
+  EXPECT_EQ(offset, file.size());
+  // SH degree 0: no sh stream (numStreams 5), as the reference skips empty blocks.
+  g.sh_degree = 0;
+  g.sh.resize(3);
+  const std::string dc_only = write_bytes([&](std::ostream& o) { write_spz(o, g, v4); });
+  EXPECT_EQ(static_cast<int>(dc_only[15]), 5);
+  std::istringstream in(dc_only);
+  const Gaussians r = read_spz(in, "dc.spz");
+  EXPECT_EQ(r.size(), 1u);
+  EXPECT_EQ(r.sh_degree, 0);
+  EXPECT_NEAR(r.means[1], -2.0f, 1e-6);
 }
 
 TEST(Spz, LargeScenesGiveUpFractionalBitsInsteadOfWrapping) {
@@ -345,13 +408,124 @@ TEST(Spz, BadInputNamesTheFile) {
   expect_error(spz_with([](std::string& p) { p[8] = 0; }), "numPoints 0");
   expect_error(spz_with([](std::string& p) { p.resize(p.size() - 1); }), "does not match the data");
   expect_error(zlib_gzip("NGSP"), "less than its 16-byte header");
-  expect_error(std::string("NGSP\x04\0\0\0", 8) + std::string(24, '\0'), "SPZ version 4 (ZSTD");
   expect_error(std::string("NGSP\x02\0\0\0", 8) + std::string(24, '\0'), "uncompressed SPZ data");
+  expect_error(std::string("NGSP\x05\0\0\0", 8) + std::string(24, '\0'),
+               "unsupported SPZ version 5");
   expect_error("PK\x03\x04 not gzip", "not an SPZ file (SPZ versions 1-3 are gzip");
   SpzOptions v9;
   v9.version = 9;
   EXPECT_ERROR_CONTAINS(write_spz(dir.file("v9.spz"), scene(2, 0), v9), "SPZ version 9 cannot");
   EXPECT_FALSE(std::filesystem::exists(dir.file("v9.spz")));
+}
+
+// A valid version 4 file of 50 Gaussians at SH degree 2 (6 streams).
+std::string spz_v4(int n = 50, int degree = 2) {
+  SpzOptions v4;
+  v4.version = 4;
+  return write_bytes([&](std::ostream& o) { write_spz(o, scene(n, degree), v4); });
+}
+
+uint64_t toc_field(const std::string& file, size_t stream, size_t field) {
+  uint64_t v = 0;
+  std::memcpy(&v, file.data() + 32 + 16 * stream + 8 * field, 8);  // little-endian hosts
+  return v;
+}
+
+void set_toc_field(std::string& file, size_t stream, size_t field, uint64_t v) {
+  std::memcpy(file.data() + 32 + 16 * stream + 8 * field, &v, 8);
+}
+
+// The byte offset of stream i's ZSTD frame.
+size_t frame_offset(const std::string& file, size_t stream) {
+  size_t at = 32 + 16 * static_cast<size_t>(static_cast<uint8_t>(file[15]));
+  for (size_t i = 0; i < stream; ++i) at += toc_field(file, i, 0);
+  return at;
+}
+
+TEST(Spz, Version4BadInputNamesTheFile) {
+  TempDir dir;
+  const std::string path = dir.file("bad4.spz");
+  auto expect_error = [&](const std::string& bytes, const std::string& text) {
+    write_file(path, bytes);
+    expect_error_naming([&] { read_spz(path); }, path, text);
+  };
+  const std::string good = spz_v4();
+  {
+    std::istringstream in(good);
+    EXPECT_EQ(read_spz(in, "good.spz").size(), 50u);
+  }
+  // Truncated: in the header, in the table, in the first and the last stream, one byte short.
+  expect_error(good.substr(0, 6), "less than its 32-byte header");
+  expect_error(good.substr(0, 31), "less than its 32-byte header");
+  for (size_t cut : {size_t{32}, size_t{40}, size_t{32 + 6 * 16 - 1}})
+    expect_error(good.substr(0, cut), "table of contents");
+  for (size_t cut : {frame_offset(good, 0) + 5, frame_offset(good, 5) + 1, good.size() - 1})
+    expect_error(good.substr(0, cut), "runs past the end of the file");
+  // Header fields.
+  auto edited = [&](const std::function<void(std::string&)>& edit) {
+    std::string f = good;
+    edit(f);
+    return f;
+  };
+  expect_error(edited([](std::string& f) { f[8] = 0; }), "numPoints 0");
+  expect_error(edited([](std::string& f) { f[12] = 4; }), "SPZ SH degree 4 is not supported");
+  expect_error(edited([](std::string& f) { f[12] = 1; }), "stream 'sh' holds 1200 bytes");
+  expect_error(edited([](std::string& f) { f[15] = 5; }), "numStreams 5, expected 6");
+  expect_error(edited([](std::string& f) { f[16] = 8; }), "table of contents (tocByteOffset 8");
+  expect_error(edited([](std::string& f) { f[17] = 0x70; }), "does not fit the file");
+  expect_error(edited([](std::string& f) { f[13] = 30; }), "fractionalBits 30 is out of range");
+  // numPoints larger than the data: the table disagrees before anything is allocated.
+  expect_error(edited([](std::string& f) { f[11] = 0x7f; }),
+               "stream 'positions' holds 450 bytes uncompressed, numPoints 2130706482 needs");
+  // Table sizes: uncompressed sizes that disagree with numPoints, compressed sizes that leave
+  // bytes over or run past the end, a huge size (no overflow).
+  expect_error(edited([](std::string& f) { set_toc_field(f, 1, 1, 51); }),
+               "stream 'alphas' holds 51 bytes uncompressed, numPoints 50 needs 50");
+  expect_error(edited([](std::string& f) { set_toc_field(f, 5, 0, toc_field(f, 5, 0) - 1); }),
+               "1 bytes follow the last ZSTD stream");
+  expect_error(edited([](std::string& f) { set_toc_field(f, 2, 0, ~uint64_t{0}); }),
+               "stream 'colors'");
+  expect_error(good + "x", "1 bytes follow the last ZSTD stream");
+  // A compressed size one short moves the next frame: the first frame is cut, the next misread.
+  expect_error(edited([](std::string& f) {
+                 set_toc_field(f, 0, 0, toc_field(f, 0, 0) - 1);
+                 set_toc_field(f, 1, 0, toc_field(f, 1, 0) + 1);
+               }),
+               "ZSTD stream 'positions'");
+  // Corrupt frames: a bad magic, garbage inside a frame's data.
+  expect_error(edited([&](std::string& f) { f[frame_offset(f, 0)] ^= 0x55; }),
+               "corrupt ZSTD stream 'positions'");
+  expect_error(edited([&](std::string& f) {
+                 const size_t at = frame_offset(f, 4), size = toc_field(f, 4, 0);
+                 for (size_t i = at + 6; i < at + size; ++i) f[i] = '\x7f';
+               }),
+               "ZSTD stream 'rotations'");
+  // A valid frame of the wrong size (the table agrees with numPoints, the frame does not), with
+  // and without the content size in its header.
+  for (bool content_size : {true, false}) {
+    SCOPED_TRACE(content_size ? "content size" : "no content size");
+    std::string f = good;
+    const std::string alphas(49, '\x80');
+    std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, content_size ? 1 : 0);
+    std::string frame(ZSTD_compressBound(alphas.size()), '\0');
+    frame.resize(ZSTD_compress2(cctx.get(), frame.data(), frame.size(), alphas.data(), 49));
+    const size_t at = frame_offset(f, 1), old_size = toc_field(f, 1, 0);
+    f.replace(at, old_size, frame);
+    set_toc_field(f, 1, 0, frame.size());
+    expect_error(f, content_size ? "ZSTD stream 'alphas' declares 49 bytes, the header's numPoints "
+                                   "needs 50"
+                                 : "ZSTD stream 'alphas' decompresses to 49 bytes");
+  }
+  // Writing version 4 and reading it back by file (atomic write, dispatch by content).
+  SpzOptions v4;
+  v4.version = 4;
+  write_spz(dir.file("ok.spz"), scene(5, 3), v4);
+  EXPECT_EQ(read_file(dir.file("ok.spz")).substr(0, 4), "NGSP");
+  EXPECT_EQ(read_splat_file(dir.file("ok.spz")).size(), 5u);
+  SpzOptions v1;
+  v1.version = 1;
+  EXPECT_ERROR_CONTAINS(write_spz(dir.file("v1.spz"), scene(2, 0), v1), "SPZ version 1 cannot");
 }
 
 TEST(Spz, ReadsAnExtensionsFlaggedStreamWithTrailingRecords) {
