@@ -11,6 +11,7 @@
 #include "io/image_io.h"
 #include "io/mesh_io.h"
 #include "io/splat_formats.h"
+#include "optim/densify.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -34,20 +35,11 @@ namespace {
 
 // The Gaussians whose centre lies inside `box`.
 Gaussians crop_gaussians(const Gaussians& g, const WorldBox& box) {
-  Gaussians out;
-  out.sh_degree = g.sh_degree;
-  const size_t k = static_cast<size_t>(g.sh_coeffs()) * 3;
-  for (size_t i = 0; i < g.size(); ++i) {
-    const Vec3<double> p(g.means[3 * i], g.means[3 * i + 1], g.means[3 * i + 2]);
-    if (!box.contains(p)) continue;
-    out.means.insert(out.means.end(), g.means.begin() + 3 * i, g.means.begin() + 3 * i + 3);
-    out.log_scales.insert(out.log_scales.end(), g.log_scales.begin() + 3 * i,
-                          g.log_scales.begin() + 3 * i + 3);
-    out.quats.insert(out.quats.end(), g.quats.begin() + 4 * i, g.quats.begin() + 4 * i + 4);
-    out.opacity_logits.push_back(g.opacity_logits[i]);
-    out.sh.insert(out.sh.end(), g.sh.begin() + k * i, g.sh.begin() + k * (i + 1));
-  }
-  return out;
+  std::vector<int64_t> inside;
+  for (size_t i = 0; i < g.size(); ++i)
+    if (box.contains({g.means[3 * i], g.means[3 * i + 1], g.means[3 * i + 2]}))
+      inside.push_back(static_cast<int64_t>(i));
+  return gather_gaussians(g, inside);
 }
 
 std::string stem_of(const std::string& name) { return fs::path(name).stem().string(); }
@@ -68,18 +60,27 @@ std::set<std::string> training_view_stems(const fs::path& run) {
   return stems;
 }
 
-WorldBox parse_box(const std::string& text) {
+// Comma-separated numbers; throws naming `what` (the option) and `text` otherwise.
+std::vector<double> parse_numbers(const std::string& text, const std::string& what) {
   std::vector<double> v;
   std::stringstream s(text);
   for (std::string item; std::getline(s, item, ',');) {
+    size_t used = 0;
+    double x = 0;
     try {
-      size_t used = 0;
-      v.push_back(std::stod(item, &used));
-      GLIMPSE_CHECK(used == item.size()) << "";
+      x = std::stod(item, &used);
     } catch (const std::exception&) {
-      GLIMPSE_FAIL() << "export: --crop takes xmin,ymin,zmin,xmax,ymax,zmax, got '" << text << "'";
+      used = 0;
     }
+    GLIMPSE_CHECK(used > 0 && used == item.size())
+        << what << " takes comma-separated numbers, got '" << text << "'";
+    v.push_back(x);
   }
+  return v;
+}
+
+WorldBox parse_box(const std::string& text) {
+  const std::vector<double> v = parse_numbers(text, "export: --crop");
   GLIMPSE_CHECK(v.size() == 6)
       << "export: --crop takes 6 numbers xmin,ymin,zmin,xmax,ymax,zmax, got " << v.size() << " in '"
       << text << "'";
@@ -368,15 +369,8 @@ MeshCompareCli add_mesh_compare_subcommand(CLI::App& app) {
 }
 
 int run_mesh_compare_cli(const MeshCompareCli& cli) {
-  std::vector<double> thresholds;
-  std::stringstream s(*cli.thresholds);
-  for (std::string item; std::getline(s, item, ',');) {
-    try {
-      thresholds.push_back(std::stod(item));
-    } catch (const std::exception&) {
-      GLIMPSE_FAIL() << "mesh-compare: --thresholds takes numbers, got '" << *cli.thresholds << "'";
-    }
-  }
+  const std::vector<double> thresholds =
+      parse_numbers(*cli.thresholds, "mesh-compare: --thresholds");
   const Timer timer;
   const Mesh predicted = read_mesh_file(*cli.predicted);
   const Mesh reference = read_mesh_file(*cli.reference);
