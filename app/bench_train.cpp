@@ -31,12 +31,6 @@ void BenchTrainOptions::check() const {
   GLIMPSE_CHECK(threads >= 0) << "bench-train: --threads must be >= 0 (0: all), got " << threads;
 }
 
-std::array<double*, 9> phase_fields(StepPhases& p) {
-  return {&p.render_forward, &p.photometric,   &p.terms, &p.render_backward,
-          &p.gradients,      &p.densify_stats, &p.adam,  &p.densify,
-          &p.other};
-}
-
 BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
   options.check();
   const Camera base = make_benchmark_camera(options.width, options.height);
@@ -84,7 +78,7 @@ BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
   r.gaussians = static_cast<int64_t>(trainer.gaussians().size());
   r.peak_memory_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
   r.phases = phases;
-  for (double* p : phase_fields(r.phases)) *p /= options.iterations;
+  r.phases /= options.iterations;
   if (!options.json_path.empty()) {
     nlohmann::json j = {{"gaussians", r.gaussians},
                         {"width", options.width},
@@ -96,8 +90,9 @@ BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
                         {"step_ms_median", r.step_ms_median},
                         {"step_ms_min", r.step_ms_min},
                         {"peak_memory_mib", r.peak_memory_mib}};
-    for (size_t k = 0; k < kPhaseNames.size(); ++k)
-      j["phase_ms"][kPhaseNames[k]] = *phase_fields(r.phases)[k] * 1e3;
+    const auto values = r.phases.values();
+    for (size_t k = 0; k < values.size(); ++k)
+      j["phase_ms"][StepPhases::kNames[k]] = values[k] * 1e3;
     write_file_atomically(options.json_path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
   }
   return r;
@@ -106,12 +101,11 @@ BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
 std::string format_step_phases(const StepPhases& phases) {
   const double total = phases.total();
   std::string out = "  phase             ms/step  share\n";
-  StepPhases copy = phases;
-  const auto fields = phase_fields(copy);
-  for (size_t k = 0; k < kPhaseNames.size(); ++k) {
+  const auto values = phases.values();
+  for (size_t k = 0; k < values.size(); ++k) {
     char line[128];
-    std::snprintf(line, sizeof(line), "  %-16s %8.2f  %4.1f %%\n", kPhaseNames[k], *fields[k] * 1e3,
-                  total > 0 ? 100.0 * *fields[k] / total : 0.0);
+    std::snprintf(line, sizeof(line), "  %-16s %8.2f  %4.1f %%\n", StepPhases::kNames[k],
+                  values[k] * 1e3, total > 0 ? 100.0 * values[k] / total : 0.0);
     out += line;
   }
   char line[160];

@@ -4,7 +4,6 @@
 
 #include "optim/trainer.h"
 
-#include <array>
 #include <cstdint>
 #include <string>
 
@@ -32,11 +31,6 @@ struct BenchTrainResult {
   StepPhases phases;           // mean seconds per timed step, by phase
 };
 
-// The phases of StepPhases in order, with their names (for reports and JSON).
-inline constexpr std::array<const char*, 9> kPhaseNames = {
-    "render_forward", "photometric", "terms", "render_backward", "gradients", "densify_stats",
-    "adam",           "densify",     "other"};
-std::array<double*, 9> phase_fields(StepPhases& phases);
 // A table of the phases: ms per step and share of the step, then the render's share.
 std::string format_step_phases(const StepPhases& phases);
 

@@ -2,7 +2,6 @@
 // outputs, checkpoints and divergence handling, and the final evaluation.
 #include "app/train_command.h"
 
-#include "app/bench_train.h"
 #include "app/colmap_stage.h"
 #include "app/depth_stage.h"
 #include "app/info.h"
@@ -342,9 +341,8 @@ PlotSeries bucketed(const std::string& name, int first_iteration, const std::vec
 
 nlohmann::json TrainResult::to_json() const {
   nlohmann::json phases_json = {{"loop_overhead", loop_overhead * 1e3}};
-  StepPhases copy = step_phases;
-  const auto fields = phase_fields(copy);
-  for (size_t k = 0; k < kPhaseNames.size(); ++k) phases_json[kPhaseNames[k]] = *fields[k] * 1e3;
+  const auto values = step_phases.values();
+  for (size_t k = 0; k < values.size(); ++k) phases_json[StepPhases::kNames[k]] = values[k] * 1e3;
   nlohmann::json history = nlohmann::json::array();
   for (const auto& [iteration, value] : test_psnr_history)
     history.push_back({{"iteration", iteration}, {"psnr", finite_or_null(value)}});
@@ -692,7 +690,7 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   result.final_iteration = trainer.iteration();
   result.train_seconds = train_seconds;
   if (const int steps = result.final_iteration - first_iteration; steps > 0) {
-    for (double* p : phase_fields(result.step_phases)) *p /= steps;
+    result.step_phases /= steps;
     result.loop_overhead /= steps;
   }
   result.its_per_second =

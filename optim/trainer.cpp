@@ -417,16 +417,28 @@ int64_t Trainer::prune_after_step() {
   return pruned;
 }
 
+std::array<double, 9> StepPhases::values() const {
+  std::array<double, 9> v{};
+  const auto f = fields_of(*this);
+  for (size_t k = 0; k < f.size(); ++k) v[k] = *f[k];
+  return v;
+}
+
+double StepPhases::total() const {
+  double sum = 0;
+  for (double v : values()) sum += v;
+  return sum;
+}
+
 StepPhases& StepPhases::operator+=(const StepPhases& p) {
-  render_forward += p.render_forward;
-  photometric += p.photometric;
-  terms += p.terms;
-  render_backward += p.render_backward;
-  gradients += p.gradients;
-  densify_stats += p.densify_stats;
-  adam += p.adam;
-  densify += p.densify;
-  other += p.other;
+  const auto mine = fields_of(*this);
+  const auto theirs = fields_of(p);
+  for (size_t k = 0; k < mine.size(); ++k) *mine[k] += *theirs[k];
+  return *this;
+}
+
+StepPhases& StepPhases::operator/=(double n) {
+  for (double* f : fields_of(*this)) *f /= n;
   return *this;
 }
 

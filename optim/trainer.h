@@ -12,6 +12,7 @@
 #include "renderer/rasterizer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <iosfwd>
@@ -84,11 +85,22 @@ struct StepPhases {
   double adam = 0;             // optimiser step and the parameters' finiteness check
   double densify = 0;          // densification, pruning, opacity decay
   double other = 0;            // view choice, background, dropout, target, buffers
-  double total() const {
-    return render_forward + photometric + terms + render_backward + gradients + densify_stats +
-           adam + densify + other;
-  }
+  // The phases in the order above, with their names (reports, JSON).
+  static constexpr std::array<const char*, 9> kNames = {
+      "render_forward", "photometric", "terms", "render_backward", "gradients", "densify_stats",
+      "adam",           "densify",     "other"};
+  std::array<double, 9> values() const;  // in kNames order
+  double total() const;
   StepPhases& operator+=(const StepPhases& p);
+  StepPhases& operator/=(double n);  // a sum over n steps -> the mean per step
+
+ private:
+  template <typename Self>
+  static auto fields_of(Self& s) {
+    return std::array{&s.render_forward, &s.photometric,   &s.terms, &s.render_backward,
+                      &s.gradients,      &s.densify_stats, &s.adam,  &s.densify,
+                      &s.other};
+  }
 };
 
 struct StepStats {
