@@ -4,12 +4,14 @@
 
 #include "core/check.h"
 #include "core/log.h"
+#include "renderer/gaussians.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -46,6 +48,22 @@ inline void write_file(const std::filesystem::path& path, const uint8_t* data, s
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   out.close();
   if (!out) std::abort();
+}
+
+// The body of the splat-file targets: `read(stream, what)` on the input; glimpse::Error is the
+// expected answer to bad input, and whatever it returns must be a valid model (an Error from that
+// check escapes: a finding).
+template <typename Read>
+int read_gaussians(const uint8_t* data, size_t size, Read read) {
+  std::istringstream in(as_string(data, size));
+  Gaussians g;
+  try {
+    g = read(in, "fuzz");
+  } catch (const Error&) {
+    return 0;
+  }
+  g.check("fuzz");
+  return 0;
 }
 
 // Parsers may warn about odd but valid input; the fuzzer runs millions of inputs.
