@@ -46,9 +46,9 @@ class Crc32WriteBuffer : public std::streambuf {
   uLong crc_ = crc32_z(0L, Z_NULL, 0);
 };
 
-// Checks the trailer of a checkpoint stream and returns the payload size (the bytes before the
-// trailer), leaving the stream at its start. Reads the stream once in chunks, so a checkpoint of
-// any size costs no extra memory.
+// Checks the magic, the version and the trailer of a checkpoint stream and returns the payload
+// size (the bytes before the trailer), leaving the stream just after the version. Reads the stream
+// once in chunks, so a checkpoint of any size costs no extra memory.
 uint64_t verify_checkpoint_crc(std::istream& in, const std::string& what) {
   const std::istream::pos_type start = in.tellg();
   in.seekg(0, std::ios::end);
@@ -92,7 +92,7 @@ uint64_t verify_checkpoint_crc(std::istream& in, const std::string& what) {
       << std::hex << stored << ", computed " << static_cast<uint32_t>(crc) << std::dec
       << "); it was damaged after it was written; train without --resume";
   in.clear();
-  in.seekg(start);
+  in.seekg(start + static_cast<std::streamoff>(sizeof(kCheckpointMagic) + sizeof(version)));
   return payload;
 }
 
@@ -613,16 +613,7 @@ void Trainer::save_checkpoint(std::ostream& sink, const std::string& metadata) c
 
 std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) {
   const std::istream::pos_type start = in.tellg();
-  const uint64_t payload = verify_checkpoint_crc(in, what);
-  char magic[8];
-  in.read(magic, sizeof(magic));
-  GLIMPSE_CHECK(in && std::equal(magic, magic + 8, kCheckpointMagic))
-      << what << ": not a Glimpse checkpoint";
-  uint32_t version = 0;
-  read_pod(in, version, what, "version");
-  GLIMPSE_CHECK(version == kCheckpointVersion)
-      << what << ": checkpoint version " << version << " is not supported (expected "
-      << kCheckpointVersion << ")";
+  const uint64_t payload = verify_checkpoint_crc(in, what);  // magic and version checked too
   const std::string metadata = read_string(in, what, "metadata");
   int32_t iteration = 0;
   read_pod(in, iteration, what, "iteration");
