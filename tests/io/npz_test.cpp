@@ -5,6 +5,7 @@
 #include "io/npy.h"
 #include "tests/io/test_util.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/zlib_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -112,19 +113,7 @@ void put64(std::string& s, uint64_t v) {
   put32(s, static_cast<uint32_t>(v >> 32));
 }
 
-std::string deflate_raw(const std::string& data) {
-  z_stream s{};
-  EXPECT_EQ(deflateInit2(&s, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&s, data.size()), '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
-}
+std::string deflate_raw(const std::string& data) { return testing::zlib_deflate(data, -15, 9); }
 
 uint32_t crc_of(const std::string& data) {
   return static_cast<uint32_t>(

@@ -9,6 +9,7 @@
 #include "renderer/kernels/sh.h"
 #include "tests/io/test_util.h"
 #include "tests/support/random_scene.h"
+#include "tests/support/zlib_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -77,17 +78,7 @@ std::string read_file(const std::string& path) {
 }
 
 std::string zlib_gzip(const std::string& data) {
-  z_stream s = {};
-  EXPECT_EQ(deflateInit2(&s, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&s, static_cast<uLong>(data.size())) + 64, '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
+  return testing::zlib_deflate(data, 16 + MAX_WBITS);
 }
 
 std::string zlib_gunzip(const std::string& data) {
