@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <istream>
+#include <mutex>
 #include <ostream>
 
 namespace glimpse {
@@ -204,8 +205,9 @@ void AdamT<T>::clear() {
 }
 
 template <typename T>
-void AdamT<T>::step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
-                    const GroupLearningRates& lr, const std::vector<uint8_t>* visible) {
+AdamStepResult AdamT<T>::step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
+                              const GroupLearningRates& lr, const std::vector<uint8_t>* visible,
+                              int active_sh_coeffs) {
   // Validate everything before touching any state.
   const size_t n = params.size();
   const int k = params.sh_coeffs();
@@ -222,14 +224,20 @@ void AdamT<T>::step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
     GLIMPSE_CHECK(visible->size() == n)
         << "Adam: visibility mask has " << visible->size() << " entries for " << n << " Gaussians";
   }
+  GLIMPSE_CHECK(active_sh_coeffs == -1 || active_sh_coeffs >= 1)
+      << "Adam: active SH coefficients must be >= 1 (or -1: all), got " << active_sh_coeffs;
+  const int active_k =
+      (active_sh_coeffs < 0 || options_.eps == 0.f) ? k : std::min(k, active_sh_coeffs);
 
   struct Active {
+    AdamGroup group;
     T* param;
     const T* grad;
     T* m;
     T* v;
     GroupLayout layout;
-    int width;
+    int width;   // moments per Gaussian
+    int update;  // of which the first `update` are updated (fewer for inactive SH bands)
     T neg_step_size, bias2_sqrt;
   };
   std::array<bool, kNumAdamGroups> active{};
@@ -257,42 +265,92 @@ void AdamT<T>::step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
     const double bias1 = 1.0 - std::pow(static_cast<double>(options_.beta1), t);
     const double bias2 = 1.0 - std::pow(static_cast<double>(options_.beta2), t);
     Active a;
+    a.group = g;
     a.param = param_array(params, g).data();
     a.grad = grad_array(grads, g).data();
     a.m = s.exp_avg.data();
     a.v = s.exp_avg_sq.data();
     a.layout = group_layout(g, k);
     a.width = s.width;
+    a.update = g == AdamGroup::kShRest ? 3 * (active_k - 1) : s.width;
     a.neg_step_size = static_cast<T>(-(static_cast<double>(lr.get(g)) / bias1));
     a.bias2_sqrt = static_cast<T>(std::sqrt(bias2));
-    if (a.width > 0) work.push_back(a);
+    if (a.update > 0) work.push_back(a);
   }
-  if (work.empty() || n == 0) return;
+  AdamStepResult result;
+  if (work.empty() || n == 0) return result;
 
   const T one_minus_beta1 = static_cast<T>(1.0 - static_cast<double>(options_.beta1));
   const T beta2 = static_cast<T>(options_.beta2);
   const T one_minus_beta2 = static_cast<T>(1.0 - static_cast<double>(options_.beta2));
   const T eps = static_cast<T>(options_.eps);
   const uint8_t* vis = visible != nullptr ? visible->data() : nullptr;
+  // torch's update of `count` consecutive values; false when one came out NaN or infinite. The
+  // arrays do not alias (parameters, gradients and moments are separate vectors), which lets
+  // the compiler vectorise the loop.
+  auto update = [&](T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                    int64_t count, T neg_step_size, T bias2_sqrt) {
+    T check = 0;
+    for (int64_t j = 0; j < count; ++j) {
+      const T gj = g[j];
+      const T mj = m[j] + one_minus_beta1 * (gj - m[j]);      // exp_avg.lerp_(grad, 1 - b1)
+      const T vj = v[j] * beta2 + one_minus_beta2 * gj * gj;  // mul_(b2).addcmul_(g, g, 1-b2)
+      const T denom = std::sqrt(vj) / bias2_sqrt + eps;
+      const T pj = p[j] + neg_step_size * (mj / denom);  // addcdiv_(m, denom, -step_size)
+      m[j] = mj;
+      v[j] = vj;
+      p[j] = pj;
+      check += pj * T(0);  // NaN exactly when some pj is NaN or infinite
+    }
+    return check == T(0);
+  };
+  // First non-finite Gaussian per group, per chunk (the lowest index wins below).
+  std::mutex bad_mutex;
+  std::array<int64_t, kNumAdamGroups> bad;
+  bad.fill(-1);
   ThreadPool::global().parallel_for(
       static_cast<int64_t>(n), kGaussianGrain, [&](int64_t begin, int64_t end, int) {
+        std::array<int64_t, kNumAdamGroups> chunk_bad;
+        chunk_bad.fill(-1);
         for (const Active& a : work) {
-          for (int64_t i = begin; i < end; ++i) {
-            if (vis != nullptr && vis[i] == 0) continue;
-            T* p = a.param + i * a.layout.stride + a.layout.offset;
-            const T* g = a.grad + i * a.layout.stride + a.layout.offset;
-            T* m = a.m + i * a.width;
-            T* v = a.v + i * a.width;
-            for (int j = 0; j < a.width; ++j) {
-              const T gj = g[j];
-              m[j] = m[j] + one_minus_beta1 * (gj - m[j]);      // exp_avg.lerp_(grad, 1 - b1)
-              v[j] = v[j] * beta2 + one_minus_beta2 * gj * gj;  // mul_(b2).addcmul_(g, g, 1-b2)
-              const T denom = std::sqrt(v[j]) / a.bias2_sqrt + eps;
-              p[j] = p[j] + a.neg_step_size * (m[j] / denom);  // addcdiv_(m, denom, -step_size)
+          const bool contiguous = a.layout.stride == a.width && a.layout.offset == 0;
+          int64_t first_bad = -1;
+          if (contiguous && vis == nullptr) {
+            // One run over the chunk's values; locate the Gaussian only when something is wrong.
+            const int64_t w = a.width;
+            if (!update(a.param + begin * w, a.grad + begin * w, a.m + begin * w, a.v + begin * w,
+                        (end - begin) * w, a.neg_step_size, a.bias2_sqrt)) {
+              for (int64_t i = begin; i < end && first_bad < 0; ++i)
+                for (int64_t j = 0; j < w; ++j)
+                  if (!std::isfinite(a.param[i * w + j])) first_bad = i;
+            }
+          } else {
+            for (int64_t i = begin; i < end; ++i) {
+              if (vis != nullptr && vis[i] == 0) continue;
+              const int64_t p = i * a.layout.stride + a.layout.offset;
+              if (!update(a.param + p, a.grad + p, a.m + i * a.width, a.v + i * a.width, a.update,
+                          a.neg_step_size, a.bias2_sqrt) &&
+                  first_bad < 0)
+                first_bad = i;
             }
           }
+          chunk_bad[static_cast<int>(a.group)] = first_bad;
         }
+        bool any = false;
+        for (int64_t b : chunk_bad) any |= b >= 0;
+        if (!any) return;
+        std::lock_guard<std::mutex> lock(bad_mutex);
+        for (int g = 0; g < kNumAdamGroups; ++g)
+          if (chunk_bad[g] >= 0 && (bad[g] < 0 || chunk_bad[g] < bad[g])) bad[g] = chunk_bad[g];
       });
+  for (AdamGroup g : kAdamGroups) {
+    if (bad[static_cast<int>(g)] < 0) continue;
+    result.finite = false;
+    result.group = g;
+    result.gaussian = bad[static_cast<int>(g)];
+    break;
+  }
+  return result;
 }
 
 template <typename T>

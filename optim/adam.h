@@ -47,6 +47,13 @@ struct GroupLearningRates {
   float get(AdamGroup group) const;
 };
 
+// What an Adam step found in the parameters it wrote.
+struct AdamStepResult {
+  bool finite = true;                   // every updated parameter is finite
+  AdamGroup group = AdamGroup::kMeans;  // else: the group of the first non-finite value
+  int64_t gaussian = -1;                // and its Gaussian
+};
+
 // Adam state for one GaussiansT<T>: per group, a step count and first/second moments laid out
 // [N, width] (contiguous per Gaussian). Moments start at zero on the first step (as torch's lazy
 // state); after densification call resize() before the next step. Updates run over Gaussians in
@@ -68,8 +75,16 @@ class AdamT {
   // visible), only visible Gaussians update their moments and parameters (selective Adam); the
   // step count still advances once per call. Throws glimpse::Error on shape mismatches (including
   // a Gaussian count that differs from the moments': call resize() after densification).
-  void step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads, const GroupLearningRates& lr,
-            const std::vector<uint8_t>* visible = nullptr);
+  //
+  // `active_sh_coeffs` (>= 1; -1: all) skips the SH coefficients from that index on: the trainer's
+  // SH ramp-up has never made them active, so their gradients are zero and their moments too,
+  // and the full update would leave them exactly as they are (m = v = 0, p += 0 / (0 + eps));
+  // with eps = 0 nothing is skipped (0 / 0 would be NaN, as in torch). The update checks what it
+  // writes: the result names the first parameter that came out NaN or infinite, if any (the
+  // caller need not scan the parameters again).
+  AdamStepResult step(GaussiansT<T>& params, const GaussianGradientsT<T>& grads,
+                      const GroupLearningRates& lr, const std::vector<uint8_t>* visible = nullptr,
+                      int active_sh_coeffs = -1);
 
   // Rebuilds the moments after densification or pruning: new Gaussian k takes the moments of old
   // Gaussian source_index[k], or zero moments when source_index[k] < 0. Step counts are kept (as

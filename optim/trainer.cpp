@@ -315,25 +315,6 @@ void Trainer::check_finite_gradients(const GaussianGradients& grads) const {
   }
 }
 
-void Trainer::check_finite_parameters(const Gaussians& g) const {
-  const std::pair<const char*, const std::vector<float>*> groups[] = {
-      {"means", &g.means},
-      {"log_scales", &g.log_scales},
-      {"quats", &g.quats},
-      {"opacity_logits", &g.opacity_logits},
-      {"sh", &g.sh}};
-  for (const auto& [name, v] : groups) {
-    size_t bad = 0;
-    if (!all_finite(*v, bad)) {
-      std::ostringstream msg;
-      msg << "training diverged at iteration " << iteration_ << ": parameter group '" << name
-          << "' became NaN or infinite (Gaussian "
-          << bad / std::max<size_t>(1, v->size() / g.size()) << ")";
-      throw DivergenceError(msg.str(), iteration_, name);
-    }
-  }
-}
-
 void Trainer::apply_densify_result(const DensifyResult& result) {
   if (!result.source.empty()) adam_.resize(result.source);
   for (AdamGroup group : kAdamGroups)
@@ -559,8 +540,17 @@ StepStats Trainer::step() {
     for (size_t i = 0; i < visible.size(); ++i) visible[i] = render_.radii[i] > 0;
   }
   lap(ph.other);
-  adam_.step(gaussians_, grads_, lr, options_.visible_adam ? &visible : nullptr);
-  check_finite_parameters(gaussians_);
+  // SH bands the ramp-up has not reached yet have zero gradients and moments: Adam skips them.
+  const AdamStepResult updated =
+      adam_.step(gaussians_, grads_, lr, options_.visible_adam ? &visible : nullptr,
+                 sh_coeffs_for_degree(ro.sh_degree));
+  if (!updated.finite) {
+    std::ostringstream msg;
+    msg << "training diverged at iteration " << iteration_ << ": parameter group '"
+        << adam_group_name(updated.group) << "' became NaN or infinite (Gaussian "
+        << updated.gaussian << ")";
+    throw DivergenceError(msg.str(), iteration_, adam_group_name(updated.group));
+  }
   lap(ph.adam);
 
   DensifyResult dr;

@@ -160,7 +160,6 @@ class Trainer {
   int next_view();
   float means_lr(int iteration) const;
   void check_finite_gradients(const GaussianGradients& grads) const;
-  void check_finite_parameters(const Gaussians& g) const;
   void apply_densify_result(const DensifyResult& result);
   int64_t prune_after_step();
   double apply_dropout();

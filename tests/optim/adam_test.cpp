@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <sstream>
 
@@ -370,6 +371,61 @@ TEST(Adam, OptionsAndLearningRatesAreChecked) {
   GradD bad = random_gradients(g, 17);
   bad.means.pop_back();
   EXPECT_THROW(adam.step(g, bad, distinct_rates()), Error);
+}
+
+}  // namespace
+}  // namespace glimpse
+
+namespace glimpse {
+namespace {
+
+// Skipping SH bands the ramp-up has not reached is exactly the full update: their gradients and
+// moments are zero, so the full update leaves them as they are. Once a band is active it updates.
+TEST(Adam, SkippingInactiveShBandsIsExact) {
+  for (const int active_coeffs : {1, 4, 9}) {
+    Gd full = random_gaussians(5000, 3, 21);  // more than one parallel chunk
+    Gd skipped = full;
+    AdamT<double> a, b;
+    for (int step = 0; step < 3; ++step) {
+      GradD d = random_gradients(full, 100 + step);
+      // The rasterizer's gradients of inactive bands are exactly zero.
+      const int k = full.sh_coeffs();
+      for (size_t i = 0; i < full.size(); ++i)
+        for (int c = 3 * active_coeffs; c < 3 * k; ++c) d.sh[i * 3 * k + c] = 0.0;
+      a.step(full, d, distinct_rates());
+      const AdamStepResult r = b.step(skipped, d, distinct_rates(), nullptr, active_coeffs);
+      EXPECT_TRUE(r.finite);
+    }
+    EXPECT_EQ(full.sh, skipped.sh) << active_coeffs << " active coefficients";
+    EXPECT_EQ(full.means, skipped.means);
+    EXPECT_EQ(a.exp_avg(AdamGroup::kShRest), b.exp_avg(AdamGroup::kShRest));
+    EXPECT_EQ(a.exp_avg_sq(AdamGroup::kShRest), b.exp_avg_sq(AdamGroup::kShRest));
+    EXPECT_EQ(a.exp_avg(AdamGroup::kShDc), b.exp_avg(AdamGroup::kShDc));
+  }
+}
+
+// The update reports the first parameter it made NaN or infinite, by group and Gaussian.
+TEST(Adam, StepReportsTheFirstNonFiniteParameter) {
+  Gd g = random_gaussians(9000, 1, 5);
+  GradD d = random_gradients(g, 6);
+  AdamT<double> adam;
+  EXPECT_TRUE(adam.step(g, d, distinct_rates()).finite);
+  d.log_scales[3 * 8200 + 1] = std::numeric_limits<double>::quiet_NaN();
+  d.log_scales[3 * 4100 + 2] = std::numeric_limits<double>::infinity();
+  AdamStepResult r = adam.step(g, d, distinct_rates());
+  EXPECT_FALSE(r.finite);
+  EXPECT_EQ(r.group, AdamGroup::kLogScales);
+  EXPECT_EQ(r.gaussian, 4100);
+  // The strided path (SH) and the visible-only path report too.
+  Gd h = random_gaussians(300, 2, 7);
+  GradD e = random_gradients(h, 8);
+  e.sh[h.sh_coeffs() * 3 * 17 + 5] = std::numeric_limits<double>::quiet_NaN();
+  std::vector<uint8_t> visible(h.size(), 1);
+  AdamT<double> other;
+  r = other.step(h, e, distinct_rates(), &visible);
+  EXPECT_FALSE(r.finite);
+  EXPECT_EQ(r.group, AdamGroup::kShRest);
+  EXPECT_EQ(r.gaussian, 17);
 }
 
 }  // namespace
