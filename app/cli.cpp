@@ -4,6 +4,7 @@
 
 #include "app/bench_ablation.h"
 #include "app/bench_render.h"
+#include "app/bench_session.h"
 #include "app/bench_suite.h"
 #include "app/bench_train.h"
 #include "app/export_command.h"
@@ -22,9 +23,36 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace glimpse {
+
+namespace {
+
+// "0,8,16" -> {0, 8, 16}; throws naming the flag for anything but comma-separated integers.
+std::vector<int> parse_index_list(const std::string& text, const char* flag) {
+  std::vector<int> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t used = 0;
+    int value = -1;
+    try {
+      value = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    GLIMPSE_CHECK(used > 0 && used == item.size() && value >= 0)
+        << flag << ": '" << item << "' is not a view index (expected e.g. 0,8,16)";
+    out.push_back(value);
+  }
+  GLIMPSE_CHECK(!out.empty()) << flag << ": no view index given (expected e.g. 0,8,16)";
+  return out;
+}
+
+}  // namespace
 
 int run_cli(int argc, const char* const* argv) {
   CLI::App app{"Glimpse: sparse-view Gaussian splatting (3-9 posed photos to 3D Gaussians).",
@@ -263,11 +291,39 @@ int run_cli(int argc, const char* const* argv) {
   train_cmd->add_flag("--random-background,!--no-random-background",
                       train_flags.trainer.random_background,
                       "A random background colour each training step");
+  std::string train_views_list, train_serve;
+  bool train_serve_remote = false;
+  train_cmd->add_option("--train-views", train_views_list,
+                        "The training views by index, e.g. 0,8,16 (default: the protocol's or "
+                        "the split's); the split's test views not chosen stay test views");
+  train_cmd->add_option("--serve", train_serve,
+                        "Serve the run for remote viewers on HOST:PORT (e.g. 127.0.0.1:7007); a "
+                        "token is printed: glimpse-viewer --connect URL --token TOKEN");
+  train_cmd->add_flag("--serve-remote", train_serve_remote,
+                      "Allow --serve on an address other than loopback (anyone who can reach it "
+                      "and has the token can pause, stop and export the run)");
   train_cmd->add_flag("--profile", train_profile,
                       "Print where the training steps' time went, by phase (also in metrics.json "
                       "step_phases_ms)");
   train_cmd->add_flag("--dump-config", train_dump_config,
                       "Print the resolved configuration as JSON and exit");
+
+  // bench-session
+  BenchSessionOptions bench_session;
+  CLI::App* bench_session_cmd = app.add_subcommand(
+      "bench-session",
+      "What the session costs training: a bare training loop, a session watched like the viewer "
+      "watches it, and one served over the HTTP link, interleaved; it/s and overhead");
+  bench_session_cmd->add_option("dataset", bench_session.dataset, "Dataset folder")
+      ->capture_default_str();
+  bench_session_cmd->add_option("--iterations", bench_session.iterations, "Steps per run")
+      ->capture_default_str();
+  bench_session_cmd->add_option("--repeats", bench_session.repeats, "Rounds of the three modes")
+      ->capture_default_str();
+  bench_session_cmd->add_option("--threads", bench_session.threads, "CPU threads (0: all)")
+      ->capture_default_str();
+  bench_session_cmd->add_option("--poll-hz", bench_session.poll_hz, "The watcher's polling rate")
+      ->capture_default_str();
 
   // bench-train
   BenchTrainOptions bench_train;
@@ -394,6 +450,8 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--protocol")) flags["protocol"] = train_protocol;
     if (given("--views")) flags["views"] = train_flags.views;
     if (given("--holdout")) flags["holdout"] = train_flags.holdout;
+    if (given("--train-views"))
+      flags["train_views"] = parse_index_list(train_views_list, "--train-views");
     if (given("--lpips-model")) flags["lpips_model"] = train_flags.lpips_model;
     if (given("--init-stride")) flags["init_stride"] = train_flags.init_stride;
     if (given("--init-points")) flags["init_points"] = train_flags.init_points;
@@ -443,6 +501,8 @@ int run_cli(int argc, const char* const* argv) {
     }
     TrainRunOptions run;
     run.resume = train_resume;
+    run.serve = train_serve;
+    run.serve_remote = train_serve_remote;
     const TrainResult result = run_train(config, run);
     std::cout << std::fixed << "trained " << result.final_iteration << " iterations ("
               << std::setprecision(1) << result.train_seconds << " s, " << result.its_per_second
@@ -467,6 +527,10 @@ int run_cli(int argc, const char* const* argv) {
               << result.final_iteration << "/point_cloud.ply test/ train/ metrics.json metrics.md"
               << " loss_curve.png config.json cameras.json"
               << (config.checkpoint_every > 0 ? " checkpoint.bin" : "") << "\n";
+    return 0;
+  }
+  if (bench_session_cmd->parsed()) {
+    std::cout << format_bench_session(run_bench_session(bench_session));
     return 0;
   }
   if (bench_train_cmd->parsed()) {

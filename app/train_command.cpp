@@ -4,11 +4,13 @@
 
 #include "app/colmap_stage.h"
 #include "app/depth_stage.h"
+#include "app/http_link.h"
 #include "app/info.h"
 #include "app/init_stage.h"
 #include "app/progress.h"
 #include "app/render_pipeline.h"
 #include "app/report_values.h"
+#include "app/session.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "core/timer.h"
@@ -235,8 +237,8 @@ nlohmann::json split_json(const SplitMetrics& s) {
 
 // The training and test views: the protocol's (config.protocol), else the dataset's split, else
 // every view trains and none is tested. Fills result.protocol and result.masked_metrics.
-void select_split(const TrainConfig& config, const Dataset& dataset, TrainResult& result,
-                  std::vector<int>& train_ids, std::vector<int>& test_ids) {
+void select_base_split(const TrainConfig& config, const Dataset& dataset, TrainResult& result,
+                       std::vector<int>& train_ids, std::vector<int>& test_ids) {
   const int n = static_cast<int>(dataset.views.size());
   if (config.protocol == EvalProtocol::None && config.holdout > 0) {
     train_ids.clear();
@@ -292,6 +294,39 @@ void select_split(const TrainConfig& config, const Dataset& dataset, TrainResult
           << "train: the " << suite_name(suite) << " protocol needs an object mask for test view "
           << v.name << " (" << v.image_path << "), and the dataset has none";
     }
+}
+
+// The split of select_base_split, with config.train_views (when given) as the training views:
+// a protocol's test views stay and cannot be chosen; a split's test views lose the chosen ones;
+// without held-out views every view not chosen is tested.
+void select_split(const TrainConfig& config, const Dataset& dataset, TrainResult& result,
+                  std::vector<int>& train_ids, std::vector<int>& test_ids) {
+  select_base_split(config, dataset, result, train_ids, test_ids);
+  if (config.train_views.empty()) return;
+  const int n = static_cast<int>(dataset.views.size());
+  std::string list;
+  for (int id : config.train_views) {
+    GLIMPSE_CHECK(id >= 0 && id < n) << "train: train_views: view " << id
+                                     << " does not exist (the dataset has " << n << " views)";
+    const bool is_test = std::find(test_ids.begin(), test_ids.end(), id) != test_ids.end();
+    GLIMPSE_CHECK(!is_test || config.protocol == EvalProtocol::None)
+        << "train: train_views: view " << id << " (" << dataset.views[id].name
+        << ") is a test view of the " << eval_protocol_name(config.protocol) << " protocol";
+    list += (list.empty() ? "" : ", ") + std::to_string(id);
+  }
+  train_ids = config.train_views;
+  std::vector<int> tests;
+  if (test_ids.empty()) {
+    for (int i = 0; i < n; ++i) tests.push_back(i);
+  } else {
+    tests = test_ids;
+  }
+  test_ids.clear();
+  for (int id : tests)
+    if (std::find(train_ids.begin(), train_ids.end(), id) == train_ids.end())
+      test_ids.push_back(id);
+  result.protocol +=
+      "; training views chosen: " + list + " (" + std::to_string(test_ids.size()) + " test views)";
 }
 
 // LPIPS-VGG on [0, 1] inputs (the protocols' convention) from the weights found for the
@@ -448,25 +483,77 @@ std::string TrainResult::to_markdown() const {
   return md.str();
 }
 
-TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
-  const Timer wall;
-  config.check();
+// Everything a run holds between its stages (what run_train kept in locals).
+struct TrainRun::State {
+  TrainConfig config;
+  TrainRunOptions run;
+  Timer wall;
   TrainResult result;
-  result.config = config;
-  const fs::path out(config.output);
-  const fs::path checkpoint_path = out / "checkpoint.bin";
+  fs::path out, checkpoint_path;
+  std::unique_ptr<Rasterizer> rasterizer;  // until the trainer owns it
+  Dataset dataset;
+  PointCloud sfm_points;
+  std::vector<int> train_ids, test_ids;
+  std::optional<Lpips> lpips;
+  std::unique_ptr<Trainer> trainer;
+  std::string metadata;  // the configuration saved in checkpoints
+  int last_checkpoint = -1;
+  std::optional<EvalContext> eval;
+  std::unique_ptr<TrainProgress> progress;
+  std::vector<double> losses, train_psnrs;
+  int first_iteration = 0;
+  double train_seconds = 0.0;
+  bool loaded = false, prepared = false, finished = false;
+
+  void phase(SessionPhase p, const std::string& detail) const {
+    if (run.on_phase) run.on_phase(p, detail);
+  }
+  void save_checkpoint() {
+    write_file_atomically(checkpoint_path.string(),
+                          [&](std::ostream& s) { trainer->save_checkpoint(s, metadata); });
+    last_checkpoint = trainer->iteration();
+  }
+  void save_ply() {
+    const fs::path dir =
+        out / "point_cloud" / ("iteration_" + std::to_string(trainer->iteration()));
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    GLIMPSE_CHECK(!ec) << "train: cannot create folder " << dir.string() << ": " << ec.message();
+    result.ply_path = (dir / "point_cloud.ply").string();
+    write_splat_ply(result.ply_path, trainer->gaussians());
+  }
+};
+
+TrainRun::TrainRun(const TrainConfig& config, TrainRunOptions run) : s_(std::make_unique<State>()) {
+  s_->config = config;
+  s_->run = std::move(run);
+}
+
+TrainRun::~TrainRun() {
+  if (s_ && s_->progress) s_->progress->finish();
+}
+
+void TrainRun::load() {
+  State& s = *s_;
+  GLIMPSE_CHECK(!s.loaded) << "internal error: TrainRun::load called twice";
+  const TrainConfig& config = s.config;
+  s.phase(SessionPhase::Loading, "reading " + config.dataset);
+  config.check();
+  s.result.config = config;
+  s.out = fs::path(config.output);
+  s.checkpoint_path = s.out / "checkpoint.bin";
 
   // [SECTION] validation: nothing is written until every input has been checked ---------------
   std::string device;
-  std::unique_ptr<Rasterizer> rasterizer = make_rasterizer(config, device);
-  result.device = device;
-  result.rasterizer = rasterizer->name();
+  s.rasterizer = make_rasterizer(config, device);
+  s.result.device = device;
+  s.result.rasterizer = s.rasterizer->name();
   GLIMPSE_CHECK(fs::exists(config.dataset))
       << "train: dataset folder " << config.dataset << " does not exist";
   GLIMPSE_CHECK(fs::is_directory(config.dataset))
       << "train: dataset path " << config.dataset << " is not a folder";
-  GLIMPSE_CHECK(!run.resume || fs::is_regular_file(checkpoint_path))
-      << "train: --resume, but there is no checkpoint " << checkpoint_path.string()
+  GLIMPSE_CHECK(!s.run.resume || fs::is_regular_file(s.checkpoint_path))
+      << "train: --resume, but there is no checkpoint " << s.checkpoint_path.string()
       << " (train without --resume first)";
 
   DatasetReadOptions read_options;
@@ -476,41 +563,101 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
   read_options.downscale = config.downscale;
   // A folder of photographs without poses: structure from motion (app/colmap_stage.h) in
   // <out>/colmap/, reused on resume; its points are in sfm_points.
-  Dataset dataset;
-  PointCloud sfm_points;
   if (read_options.format == DatasetFormat::Images ||
       (read_options.format == DatasetFormat::Auto &&
        detect_dataset_format(config.dataset) == DatasetFormat::Images)) {
+    s.phase(SessionPhase::Loading, "COLMAP structure from motion on " + config.dataset);
     ColmapOptions colmap;
     colmap.executable = config.colmap_path;
     ColmapSfmOptions sfm;
     sfm.downscale = config.downscale;
-    dataset = colmap_structure_from_motion(config.dataset, (out / "colmap").string(), colmap, sfm,
-                                           &sfm_points);
+    s.dataset = colmap_structure_from_motion(config.dataset, (s.out / "colmap").string(), colmap,
+                                             sfm, &s.sfm_points);
   } else {
-    dataset = read_dataset(config.dataset, read_options);
+    s.dataset = read_dataset(config.dataset, read_options);
   }
-  check_dataset_for_rendering(dataset, config.dataset, "train");
-  const int n = static_cast<int>(dataset.views.size());
-  std::vector<int> train_ids = dataset.train_ids;
-  std::vector<int> test_ids = dataset.test_ids;
-  select_split(config, dataset, result, train_ids, test_ids);
-  result.dataset_root = dataset.root.empty() ? config.dataset : dataset.root;
-  result.dataset_format = dataset.format;
-  result.num_dataset_views = n;
-  result.image_width = dataset.views.front().camera.width;
-  result.image_height = dataset.views.front().camera.height;
-  std::optional<Lpips> lpips =
-      load_lpips(config, result.image_width, result.image_height, result.lpips);
+  check_dataset_for_rendering(s.dataset, config.dataset, "train");
+  s.result.dataset_root = s.dataset.root.empty() ? config.dataset : s.dataset.root;
+  s.result.dataset_format = s.dataset.format;
+  s.result.num_dataset_views = static_cast<int>(s.dataset.views.size());
+  s.result.image_width = s.dataset.views.front().camera.width;
+  s.result.image_height = s.dataset.views.front().camera.height;
+  s.loaded = true;
+  choose_split();
+}
+
+void TrainRun::choose_split() {
+  State& s = *s_;
+  s.train_ids = s.dataset.train_ids;
+  s.test_ids = s.dataset.test_ids;
+  s.result.protocol.clear();
+  s.result.masked_metrics = false;
+  select_split(s.config, s.dataset, s.result, s.train_ids, s.test_ids);
+}
+
+void TrainRun::set_train_views(const std::vector<int>& ids) {
+  State& s = *s_;
+  GLIMPSE_CHECK(s.loaded && !s.prepared)
+      << "the training views can only change after loading and before training starts";
+  TrainConfig changed = s.config;
+  changed.train_views = ids;
+  changed.check();
+  const TrainConfig kept = s.config;
+  s.config = changed;
+  try {
+    choose_split();
+  } catch (...) {
+    s.config = kept;
+    choose_split();
+    throw;
+  }
+  s.result.config = s.config;
+}
+
+void TrainRun::set_config(const TrainConfig& config) {
+  State& s = *s_;
+  GLIMPSE_CHECK(s.loaded && !s.prepared)
+      << "the settings can only change after loading and before training starts";
+  for (const char* key : {"dataset", "format", "factor", "llff_bd_factor", "downscale"})
+    GLIMPSE_CHECK(config.to_json()[key] == s.config.to_json()[key])
+        << "the setting '" << key
+        << "' decides what is loaded: open the dataset again to change it";
+  config.check();
+  const TrainConfig kept = s.config;
+  s.config = config;
+  try {
+    choose_split();
+    std::string device;
+    s.rasterizer = make_rasterizer(s.config, device);
+    s.result.device = device;
+    s.result.rasterizer = s.rasterizer->name();
+  } catch (...) {
+    s.config = kept;
+    choose_split();
+    throw;
+  }
+  s.result.config = s.config;
+}
+
+void TrainRun::prepare() {
+  State& s = *s_;
+  GLIMPSE_CHECK(s.loaded && !s.prepared) << "internal error: TrainRun::prepare out of order";
+  const TrainConfig& config = s.config;
+  TrainResult& result = s.result;
+  const fs::path& out = s.out;
+  s.lpips = load_lpips(config, result.image_width, result.image_height, result.lpips);
   std::vector<View> train_views;
-  for (int id : train_ids) train_views.push_back(dataset.views[id]);
+  for (int id : s.train_ids) train_views.push_back(s.dataset.views[id]);
 
   prepare_output_folder(out);
 
   // [SECTION] initialisation ------------------------------------------------------------------
   // A resumed run redoes it (the MVS and COLMAP stages reuse their caches): the checkpoint
   // replaces the Gaussians, but the scene scale is measured on the initial ones.
-  InitStageResult stage = run_init_stage(config, dataset, train_views, out.string(), sfm_points);
+  s.phase(SessionPhase::Initialising,
+          "initial Gaussians (" + std::string(init_method_name(config.init)) + ")");
+  InitStageResult stage =
+      run_init_stage(config, s.dataset, train_views, out.string(), s.sfm_points);
   Gaussians init = std::move(stage.gaussians);
   result.init_method = init_method_name(stage.method);
   result.init_points = stage.points;
@@ -535,9 +682,11 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
                     << camera_extent << ", median depth of the initial Gaussians " << scene_depth
                     << ")";
   // [SECTION] depth priors and the prior terms ------------------------------------------------
+  s.phase(SessionPhase::DepthPriors,
+          "depth priors (" + std::string(depth_source_name(config.priors.depth_source)) + ")");
   const DepthStageResult depth =
-      run_depth_stage(config, dataset, train_views,
-                      mvs_stage_folder(config, dataset, train_views, out.string()), out.string());
+      run_depth_stage(config, s.dataset, train_views,
+                      mvs_stage_folder(config, s.dataset, train_views, out.string()), out.string());
   result.depth_source = depth_source_name(depth.source);
   result.depth_prior_views = depth.views_with_prior;
   result.depth_seconds = depth.seconds;
@@ -577,136 +726,159 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
     for (const std::string& t : result.prior_terms) list += (list.empty() ? "" : ", ") + t;
     GLIMPSE_LOG(Info) << "train: priors: " << (list.empty() ? std::string("none") : list);
   }
-  Trainer trainer(std::move(train_views), std::move(init), trainer_options, std::move(rasterizer));
+  s.trainer = std::make_unique<Trainer>(std::move(train_views), std::move(init), trainer_options,
+                                        std::move(s.rasterizer));
+  Trainer& trainer = *s.trainer;
   for (auto& term : terms) trainer.add_loss_term(std::move(term));
 
-  if (run.resume) {
-    std::ifstream in(checkpoint_path, std::ios::binary);
-    GLIMPSE_CHECK(in.good()) << "train: cannot open " << checkpoint_path.string();
-    const std::string metadata = trainer.load_checkpoint(in, checkpoint_path.string());
+  if (s.run.resume) {
+    std::ifstream in(s.checkpoint_path, std::ios::binary);
+    GLIMPSE_CHECK(in.good()) << "train: cannot open " << s.checkpoint_path.string();
+    const std::string metadata = trainer.load_checkpoint(in, s.checkpoint_path.string());
     nlohmann::json saved;
     try {
       saved = nlohmann::json::parse(metadata);
     } catch (const nlohmann::json::exception& e) {
-      GLIMPSE_FAIL() << "train: " << checkpoint_path.string()
+      GLIMPSE_FAIL() << "train: " << s.checkpoint_path.string()
                      << " carries no readable configuration (" << e.what() << ")";
     }
     TrainConfig saved_config;
-    saved_config.update_from_json(saved, checkpoint_path.string() + " (its configuration)");
+    saved_config.update_from_json(saved, s.checkpoint_path.string() + " (its configuration)");
     const std::string differences =
         describe_config_differences(saved_config.resume_key(), config.resume_key());
     GLIMPSE_CHECK(differences.empty())
-        << "train: cannot resume from " << checkpoint_path.string()
+        << "train: cannot resume from " << s.checkpoint_path.string()
         << ": it was written with a different configuration (checkpoint vs now: " << differences
         << "); resume with --config " << (out / "config.json").string()
         << " or train without --resume";
-    GLIMPSE_LOG(Info) << "train: resumed from " << checkpoint_path.string() << " at iteration "
+    GLIMPSE_LOG(Info) << "train: resumed from " << s.checkpoint_path.string() << " at iteration "
                       << trainer.iteration() << " (" << trainer.gaussians().size() << " Gaussians)";
   }
   result.start_iteration = trainer.iteration();
-  if (run.prepare) run.prepare(trainer);
+  if (s.run.prepare) s.run.prepare(trainer);
 
   // [SECTION] outputs before training ---------------------------------------------------------
   save_train_config((out / "config.json").string(), config);
-  write_cameras_json((out / "cameras.json").string(), dataset.views);
+  write_cameras_json((out / "cameras.json").string(), s.dataset.views);
 
-  // [SECTION] training ------------------------------------------------------------------------
-  const int total = config.trainer.iterations;
-  const std::string metadata = config.to_json().dump();
-  int last_checkpoint = run.resume ? trainer.iteration() : -1;
-  auto save_checkpoint = [&] {
-    write_file_atomically(checkpoint_path.string(),
-                          [&](std::ostream& s) { trainer.save_checkpoint(s, metadata); });
-    last_checkpoint = trainer.iteration();
-  };
-  auto save_ply = [&] {
-    const fs::path dir = out / "point_cloud" / ("iteration_" + std::to_string(trainer.iteration()));
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    GLIMPSE_CHECK(!ec) << "train: cannot create folder " << dir.string() << ": " << ec.message();
-    result.ply_path = (dir / "point_cloud.ply").string();
-    write_splat_ply(result.ply_path, trainer.gaussians());
-  };
-  EvalContext eval{&dataset, &trainer.rasterizer(), config.trainer.render, result.masked_metrics,
-                   lpips ? &*lpips : nullptr};
-  eval.render.sh_degree = config.trainer.sh_degree;
-  eval.render.background = config.trainer.background;
+  s.metadata = config.to_json().dump();
+  s.last_checkpoint = s.run.resume ? trainer.iteration() : -1;
+  s.eval = EvalContext{&s.dataset, &trainer.rasterizer(), config.trainer.render,
+                       result.masked_metrics, s.lpips ? &*s.lpips : nullptr};
+  s.eval->render.sh_degree = config.trainer.sh_degree;
+  s.eval->render.background = config.trainer.background;
 
   ProgressOptions progress_options;
-  progress_options.interactive = run.progress == ProgressMode::Interactive ||
-                                 (run.progress == ProgressMode::Auto && stderr_is_terminal());
-  progress_options.label = run.progress_label;
-  progress_options.context = run.progress_context;
-  GLIMPSE_LOG(Info) << "train: iterations " << trainer.iteration() << " -> " << total << " on "
-                    << result.rasterizer << ", " << train_ids.size() << " training and "
-                    << test_ids.size() << " test view(s), strategy "
-                    << densify_strategy_name(config.trainer.strategy) << ", outputs in "
-                    << out.string();
-  TrainProgress progress(trainer.iteration(), total, progress_options, std::cerr);
-  std::vector<double> losses, train_psnrs;
-  const int first_iteration = trainer.iteration();
-  double train_seconds = 0.0;
+  progress_options.interactive = s.run.progress == ProgressMode::Interactive ||
+                                 (s.run.progress == ProgressMode::Auto && stderr_is_terminal());
+  progress_options.label = s.run.progress_label;
+  progress_options.context = s.run.progress_context;
+  if (s.run.progress == ProgressMode::Silent) progress_options.log_fraction = 2.0;
+  GLIMPSE_LOG(Info) << "train: iterations " << trainer.iteration() << " -> "
+                    << config.trainer.iterations << " on " << result.rasterizer << ", "
+                    << s.train_ids.size() << " training and " << s.test_ids.size()
+                    << " test view(s), strategy " << densify_strategy_name(config.trainer.strategy)
+                    << ", outputs in " << out.string();
+  s.progress = std::make_unique<TrainProgress>(trainer.iteration(), config.trainer.iterations,
+                                               progress_options, std::cerr);
+  s.first_iteration = trainer.iteration();
+  s.prepared = true;
+  s.phase(SessionPhase::Training, "");
+}
+
+bool TrainRun::done() const {
+  return s_->prepared && s_->trainer->iteration() >= s_->config.trainer.iterations;
+}
+
+StepStats TrainRun::step() {
+  State& s = *s_;
+  GLIMPSE_CHECK(s.prepared && !s.finished) << "internal error: TrainRun::step out of order";
+  Trainer& trainer = *s.trainer;
+  const TrainConfig& config = s.config;
+  const int total = config.trainer.iterations;
   try {
-    while (trainer.iteration() < total) {
-      const Timer step_timer;
-      const StepStats stats = trainer.step();
-      losses.push_back(stats.loss);
-      train_psnrs.push_back(stats.psnr);
-      progress.update(stats);
-      const double step_seconds = step_timer.seconds();
-      train_seconds += step_seconds;
-      result.step_phases += stats.phases;
-      result.loop_overhead += step_seconds - stats.seconds;
-      const int it = stats.iteration;
-      if (it == total) break;
-      if (config.save_every > 0 && it % config.save_every == 0) save_ply();
-      if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) save_checkpoint();
-      if (config.test_every > 0 && it % config.test_every == 0 && !test_ids.empty()) {
-        eval.render.sh_degree = trainer.active_sh_degree();
-        EvalContext periodic = eval;
-        periodic.lpips = nullptr;  // PSNR/SSIM only here: LPIPS-VGG costs ~2 s a view
-        const SplitMetrics m = evaluate(periodic, trainer.gaussians(), test_ids, {});
-        result.test_psnr_history.emplace_back(it, m.mean_psnr);
-        std::ostringstream line;
-        line << "train: iteration " << it << ": test PSNR " << std::fixed << std::setprecision(2)
-             << m.mean_psnr << " dB, SSIM " << std::setprecision(4) << m.mean_ssim;
-        progress.log(LogLevel::Info, line.str());
-      }
+    const Timer step_timer;
+    const StepStats stats = trainer.step();
+    s.losses.push_back(stats.loss);
+    s.train_psnrs.push_back(stats.psnr);
+    s.progress->update(stats);
+    const double step_seconds = step_timer.seconds();
+    s.train_seconds += step_seconds;
+    s.result.step_phases += stats.phases;
+    s.result.loop_overhead += step_seconds - stats.seconds;
+    const int it = stats.iteration;
+    if (it == total) return stats;
+    if (config.save_every > 0 && it % config.save_every == 0) s.save_ply();
+    if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) s.save_checkpoint();
+    if (config.test_every > 0 && it % config.test_every == 0 && !s.test_ids.empty()) {
+      s.eval->render.sh_degree = trainer.active_sh_degree();
+      EvalContext periodic = *s.eval;
+      periodic.lpips = nullptr;  // PSNR/SSIM only here: LPIPS-VGG costs ~2 s a view
+      const SplitMetrics m = evaluate(periodic, trainer.gaussians(), s.test_ids, {});
+      s.result.test_psnr_history.emplace_back(it, m.mean_psnr);
+      s.result.test_ssim_history.emplace_back(it, m.mean_ssim);
+      std::ostringstream line;
+      line << "train: iteration " << it << ": test PSNR " << std::fixed << std::setprecision(2)
+           << m.mean_psnr << " dB, SSIM " << std::setprecision(4) << m.mean_ssim;
+      s.progress->log(LogLevel::Info, line.str());
     }
+    return stats;
   } catch (const DivergenceError& e) {
-    progress.finish();
+    s.progress->finish();
     GLIMPSE_LOG(Error) << "train: diverged at iteration " << e.iteration()
                        << " in parameter group '" << e.group() << "'";
     std::ostringstream kept;
-    if (last_checkpoint >= 0)
-      kept << "; the last checkpoint " << checkpoint_path.string() << " (iteration "
-           << last_checkpoint << ") is kept";
+    if (s.last_checkpoint >= 0)
+      kept << "; the last checkpoint " << s.checkpoint_path.string() << " (iteration "
+           << s.last_checkpoint << ") is kept";
     else
       kept << "; no checkpoint had been written";
     throw DivergenceError(error_message_without_location(e.what()) + kept.str(), e.iteration(),
                           e.group());
   }
-  progress.finish();
+}
+
+void TrainRun::save() {
+  State& s = *s_;
+  GLIMPSE_CHECK(s.prepared) << "nothing to save before training starts";
+  s.save_ply();
+  if (s.config.checkpoint_every > 0 && s.last_checkpoint != s.trainer->iteration())
+    s.save_checkpoint();
+  GLIMPSE_LOG(Info) << "train: saved iteration " << s.trainer->iteration() << " to "
+                    << s.result.ply_path;
+}
+
+TrainResult TrainRun::finish() {
+  State& s = *s_;
+  GLIMPSE_CHECK(s.prepared && !s.finished) << "internal error: TrainRun::finish out of order";
+  const TrainConfig& config = s.config;
+  TrainResult& result = s.result;
+  Trainer& trainer = *s.trainer;
+  const fs::path& out = s.out;
+  s.progress->finish();
+  const int first_iteration = s.first_iteration;
   result.final_iteration = trainer.iteration();
-  result.train_seconds = train_seconds;
+  result.train_seconds = s.train_seconds;
   if (const int steps = result.final_iteration - first_iteration; steps > 0) {
     result.step_phases /= steps;
     result.loop_overhead /= steps;
   }
   result.its_per_second =
-      train_seconds > 0 ? (result.final_iteration - first_iteration) / train_seconds : 0.0;
+      s.train_seconds > 0 ? (result.final_iteration - first_iteration) / s.train_seconds : 0.0;
   if (result.final_iteration == first_iteration) {
     GLIMPSE_LOG(Info) << "train: the checkpoint is already at iteration " << first_iteration
-                      << " (configured: " << total << "); nothing to train";
+                      << " (configured: " << config.trainer.iterations << "); nothing to train";
   }
-  save_ply();
-  if (config.checkpoint_every > 0 && last_checkpoint != trainer.iteration()) save_checkpoint();
+  s.save_ply();
+  if (config.checkpoint_every > 0 && s.last_checkpoint != trainer.iteration()) s.save_checkpoint();
 
   // [SECTION] evaluation and reports ----------------------------------------------------------
+  s.phase(SessionPhase::Evaluating, std::to_string(s.test_ids.size()) + " test and " +
+                                        std::to_string(s.train_ids.size()) + " training views");
   result.num_gaussians = static_cast<int64_t>(trainer.gaussians().size());
-  eval.render.sh_degree = config.trainer.sh_degree;
-  result.test = evaluate(eval, trainer.gaussians(), test_ids, out / "test");
-  result.train = evaluate(eval, trainer.gaussians(), train_ids, out / "train");
+  s.eval->render.sh_degree = config.trainer.sh_degree;
+  result.test = evaluate(*s.eval, trainer.gaussians(), s.test_ids, out / "test");
+  result.train = evaluate(*s.eval, trainer.gaussians(), s.train_ids, out / "train");
   if (!result.test.views.empty()) {
     GLIMPSE_LOG(Info) << "train: test PSNR " << std::fixed << std::setprecision(2)
                       << result.test.mean_psnr << " dB, SSIM " << std::setprecision(4)
@@ -714,10 +886,10 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
                       << " view(s)";
   }
 
-  if (!losses.empty()) {
+  if (!s.losses.empty()) {
     std::vector<PlotSeries> series = {
-        bucketed("training loss", first_iteration, losses, false),
-        bucketed("training-view PSNR (dB)", first_iteration, train_psnrs, true)};
+        bucketed("training loss", first_iteration, s.losses, false),
+        bucketed("training-view PSNR (dB)", first_iteration, s.train_psnrs, true)};
     if (!result.test_psnr_history.empty() || !result.test.views.empty()) {
       PlotSeries test;
       test.name = "test PSNR (dB)";
@@ -737,12 +909,59 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
     write_line_plot_png((out / "loss_curve.png").string(), series,
                         "glimpse train: " + scene_name(result.dataset_root), "iteration", plot);
   }
-  result.wall_seconds = wall.seconds();
+  result.wall_seconds = s.wall.seconds();
   const std::string md = result.to_markdown();
-  write_file_atomically((out / "metrics.md").string(), [&](std::ostream& s) { s << md; });
+  write_file_atomically((out / "metrics.md").string(), [&](std::ostream& f) { f << md; });
   const std::string json = result.to_json().dump(2) + "\n";
-  write_file_atomically((out / "metrics.json").string(), [&](std::ostream& s) { s << json; });
+  write_file_atomically((out / "metrics.json").string(), [&](std::ostream& f) { f << json; });
+  s.finished = true;
   return result;
+}
+
+const TrainConfig& TrainRun::config() const { return s_->config; }
+const Dataset& TrainRun::dataset() const { return s_->dataset; }
+const std::vector<int>& TrainRun::train_ids() const { return s_->train_ids; }
+const std::vector<int>& TrainRun::test_ids() const { return s_->test_ids; }
+const TrainResult& TrainRun::result() const { return s_->result; }
+bool TrainRun::prepared() const { return s_->prepared; }
+const ProgressFigures* TrainRun::progress() const {
+  return s_->progress ? &s_->progress->figures() : nullptr;
+}
+
+const Trainer& TrainRun::trainer() const {
+  GLIMPSE_CHECK(s_->prepared) << "no Gaussians before training starts";
+  return *s_->trainer;
+}
+
+RenderOutput TrainRun::render(const Camera& camera) {
+  State& s = *s_;
+  GLIMPSE_CHECK(s.prepared) << "no Gaussians to render before training starts";
+  RenderOptions options = s.eval->render;
+  options.sh_degree = s.trainer->active_sh_degree();
+  RenderOutput output;
+  s.trainer->rasterizer().forward(s.trainer->gaussians(), camera, options, output);
+  return output;
+}
+
+TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
+  SessionOptions options;
+  options.config = config;
+  options.run = run;
+  options.start = true;
+  Session session(std::move(options));
+  std::unique_ptr<HttpLinkServer> server;
+  if (!run.serve.empty()) {
+    const HostPort address = parse_host_port(run.serve);
+    HttpLinkOptions link;
+    link.host = address.host;
+    link.port = address.port;
+    link.allow_remote = run.serve_remote;
+    server = std::make_unique<HttpLinkServer>(session, link);
+    GLIMPSE_LOG(Info) << "train: serving the run on " << server->url() << "; watch it with "
+                      << "glimpse-viewer --connect " << server->url() << " --token "
+                      << server->token();
+  }
+  return session.wait();
 }
 
 }  // namespace glimpse

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "app/progress.h"
+#include "app/session_client.h"
 #include "app/train_config.h"
 #include "optim/trainer.h"
 
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@ enum class ProgressMode {
   Auto,         // a line redrawn in place when stderr is a terminal, else log lines
   Interactive,  // always the in-place line
   Logged,       // always log lines (every 10% of the run, at most one per 2 s)
+  Silent,       // log lines only at the start and the end (a session whose client shows it)
 };
 
 // What a run does besides its configuration (not saved in config.json).
@@ -34,6 +37,13 @@ struct TrainRunOptions {
   // Called once the trainer exists (after a resumed checkpoint is loaded, before the first
   // step), e.g. to add loss terms.
   std::function<void(Trainer&)> prepare;
+  // Called as each stage begins (loading, initialising, depth priors, training, evaluating), on
+  // the thread running the stage.
+  std::function<void(SessionPhase, const std::string& detail)> on_phase;
+  // "host:port": serve the run over the HTTP link (app/http_link.h) for remote viewers; a token
+  // is made and logged. A host that is not loopback needs serve_remote.
+  std::string serve;
+  bool serve_remote = false;
 };
 
 // Quality of one rendered view against its image. Renders are clamped to [0, 1]. Under the DTU
@@ -95,14 +105,16 @@ struct TrainResult {
   double loop_overhead = 0;
   SplitMetrics test, train;
   std::vector<std::pair<int, double>> test_psnr_history;  // (iteration, mean test PSNR)
+  std::vector<std::pair<int, double>> test_ssim_history;  // (iteration, mean test SSIM_gs)
   std::string ply_path;                                   // the final point cloud
 
   nlohmann::json to_json() const;
   std::string to_markdown() const;
 };
 
-// Runs the command. Validates the configuration, device, dataset, output folder and (with
-// resume) the checkpoint before writing anything; then writes, under config.output:
+// Runs the command as the client of a session (app/session.h) that starts at once. Validates the
+// configuration, device, dataset, output folder and (with resume) the checkpoint before writing
+// anything; then writes, under config.output:
 //   config.json, cameras.json                    before the first step
 //   point_cloud/iteration_<N>/point_cloud.ply    every save_every iterations and at the end
 //   checkpoint.bin                               every checkpoint_every iterations and at the end
@@ -111,5 +123,50 @@ struct TrainResult {
 // Every file is written atomically. A DivergenceError is rethrown after logging, with the state
 // of the last checkpoint in its message; nothing is written after it.
 TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run = {});
+
+// run_train in stages, for a session (app/session.h) that steps it, pauses between steps,
+// renders and saves on request. Not thread-safe: one thread calls everything.
+class TrainRun {
+ public:
+  TrainRun(const TrainConfig& config, TrainRunOptions run = {});
+  ~TrainRun();
+  TrainRun(const TrainRun&) = delete;
+  TrainRun& operator=(const TrainRun&) = delete;
+
+  // Checks the configuration, device, dataset and checkpoint, reads the dataset (COLMAP structure
+  // from motion for a folder of photographs) and chooses the split. Writes nothing (but COLMAP's
+  // workspace).
+  void load();
+  // Between load and prepare: other training views (config.train_views rules), or other
+  // settings that do not change what was loaded. Both throw and keep the old ones when invalid.
+  void set_train_views(const std::vector<int>& ids);
+  void set_config(const TrainConfig& config);
+  // The output folder, the initial Gaussians, the depth priors, the trainer (and the resumed
+  // checkpoint), config.json and cameras.json.
+  void prepare();
+  bool done() const;  // every iteration trained
+  // One step with the run's periodic saves, checkpoints and test evaluations.
+  StepStats step();
+  // The splat PLY of the current iteration (and the checkpoint when checkpoints are on).
+  void save();
+  // The final save, the evaluation, metrics.json/.md and loss_curve.png.
+  TrainResult finish();
+  // The current Gaussians seen from `camera` (training's render options, active SH degree).
+  RenderOutput render(const Camera& camera);
+
+  const TrainConfig& config() const;
+  const Dataset& dataset() const;  // after load
+  const std::vector<int>& train_ids() const;
+  const std::vector<int>& test_ids() const;
+  const TrainResult& result() const;  // filled as the stages run
+  bool prepared() const;
+  const Trainer& trainer() const;           // after prepare
+  const ProgressFigures* progress() const;  // smoothed figures; null before prepare
+
+ private:
+  void choose_split();
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 }  // namespace glimpse

@@ -95,6 +95,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("protocol", c.protocol);
   v("views", c.views);
   v("holdout", c.holdout);
+  v("train_views", c.train_views);
   v("lpips_model", c.lpips_model);
   v("init", c.init);
   v("init_points", c.init_points);
@@ -229,6 +230,7 @@ Json encode(const std::string& v) { return v; }
 Json encode(int v) { return v; }
 Json encode(uint64_t v) { return v; }
 Json encode(bool v) { return v; }
+Json encode(const std::vector<int>& v) { return v; }
 Json encode(double v) { return v; }
 Json encode(float v) { return shortest_double(v); }
 Json encode(const Vec3<float>& v) {
@@ -329,6 +331,16 @@ class JsonReader {
   void decode(const Json& j, std::string& v, const std::string& key) const {
     if (!j.is_string()) wrong_type(key, j, "a string");
     v = j.get<std::string>();
+  }
+  void decode(const Json& j, std::vector<int>& v, const std::string& key) const {
+    if (!j.is_array()) wrong_type(key, j, "a list of integers");
+    std::vector<int> out;
+    for (const Json& e : j) {
+      int value = 0;
+      decode(e, value, key);
+      out.push_back(value);
+    }
+    v = std::move(out);
   }
   void decode(const Json& j, bool& v, const std::string& key) const {
     if (!j.is_boolean()) wrong_type(key, j, "true or false");
@@ -483,6 +495,13 @@ void TrainConfig::check(bool require_paths) const {
   GLIMPSE_CHECK(downscale >= 1) << "train: downscale must be >= 1, got " << downscale;
   GLIMPSE_CHECK(holdout >= 0) << "train: holdout must be >= 0 (0: the dataset's split), got "
                               << holdout;
+  {
+    std::set<int> seen;
+    for (int id : train_views) {
+      GLIMPSE_CHECK(id >= 0) << "train: train_views must be view indices (>= 0), got " << id;
+      GLIMPSE_CHECK(seen.insert(id).second) << "train: train_views lists view " << id << " twice";
+    }
+  }
   GLIMPSE_CHECK(holdout == 0 || protocol == EvalProtocol::None)
       << "train: holdout and a protocol both choose the test views; give one of them";
   GLIMPSE_CHECK(protocol == EvalProtocol::None || views == 3 || views == 6 || views == 9)

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace glimpse {
 
@@ -118,6 +119,10 @@ struct TrainConfig {
   // llffhold 8) and trains on the others, replacing the dataset's own split; 0 keeps it.
   int holdout = 0;
   int views = 3;  // protocol training views: 3, 6 or 9
+  // The training views by index into the dataset (the viewer's choice, --train-views); empty:
+  // the protocol's, the holdout's or the dataset's split. The test views stay those of the split
+  // (a protocol's test view cannot be chosen); without a split every other view is tested.
+  std::vector<int> train_views;
   // LPIPS-VGG weights for the test metrics (eval/lpips.h): an lpips_vgg.npz file or a folder
   // holding it; empty: GLIMPSE_LPIPS_DIR, then the user cache (tools/get_lpips_weights.sh);
   // "none": off. Nothing found: LPIPS and the average error are reported unavailable. Evaluation

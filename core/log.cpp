@@ -1,9 +1,12 @@
 // Logging sink and level, shared by every module.
 #include "core/log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace glimpse {
 namespace {
@@ -14,6 +17,10 @@ std::mutex& sink_mutex() {
 LogSink& sink_storage() {
   static LogSink sink;
   return sink;
+}
+std::vector<std::pair<int, LogSink>>& listeners() {
+  static std::vector<std::pair<int, LogSink>> l;
+  return l;
 }
 std::atomic<int>& level_storage() {
   static std::atomic<int> level{static_cast<int>(LogLevel::Info)};
@@ -42,6 +49,20 @@ void set_log_sink(LogSink sink) {
   sink_storage() = std::move(sink);
 }
 
+int add_log_listener(LogSink listener) {
+  static int next_id = 0;
+  std::lock_guard<std::mutex> lock(sink_mutex());
+  listeners().emplace_back(++next_id, std::move(listener));
+  return next_id;
+}
+
+void remove_log_listener(int id) {
+  std::lock_guard<std::mutex> lock(sink_mutex());
+  auto& l = listeners();
+  l.erase(std::remove_if(l.begin(), l.end(), [id](const auto& e) { return e.first == id; }),
+          l.end());
+}
+
 void set_log_level(LogLevel level) { level_storage() = static_cast<int>(level); }
 
 LogLevel log_level() { return static_cast<LogLevel>(level_storage().load()); }
@@ -54,6 +75,7 @@ void log_message(LogLevel level, const std::string& message) {
   } else {
     std::fprintf(stderr, "[%s] %s\n", log_level_name(level), message.c_str());
   }
+  for (const auto& [id, listener] : listeners()) listener(level, message);
 }
 
 }  // namespace glimpse

@@ -15,6 +15,10 @@ using LogSink = std::function<void(LogLevel, const std::string&)>;
 // Replaces the sink (thread-safe). An empty function restores the stderr sink.
 void set_log_sink(LogSink sink);
 void set_log_level(LogLevel level);
+// Receivers of every message at or above the level besides the sink (a session's log panel).
+// A listener must not log itself. Returns the id for remove_log_listener.
+int add_log_listener(LogSink listener);
+void remove_log_listener(int id);
 LogLevel log_level();
 void log_message(LogLevel level, const std::string& message);
 const char* log_level_name(LogLevel level);

@@ -21,6 +21,8 @@ packages=(
   libbenchmark-dev
   # Meshes from the splats (mesh/): TSDF fusion, marching cubes, clean-up, decimation.
   libopen3d-dev
+  # The HTTP link between a headless run and remote viewers (app/http_link.h).
+  libcpp-httplib-dev
   # The COLMAP program (run as a child process, not linked): SfM on unposed photographs and the
   # COLMAP initialiser; its tests (ctest -L colmap) need it.
   colmap
