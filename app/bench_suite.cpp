@@ -3,6 +3,7 @@
 #include "app/bench_suite.h"
 
 #include "app/cli.h"
+#include "app/http_link.h"
 #include "app/progress.h"
 #include "app/report_values.h"
 #include "app/train_command.h"
@@ -384,6 +385,11 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
       << " in it and in its " << suite_name(options.suite) << "/ subfolder)";
   const fs::path out(options.output_dir);
   std::error_code ec;
+  const std::string serve_token = options.serve.empty() ? "" : random_link_token();
+  if (!options.serve.empty())
+    GLIMPSE_LOG(Info) << "bench: serving each run on " << options.serve
+                      << "; watch the batch with glimpse-viewer --connect http://" << options.serve
+                      << " --token " << serve_token;
   fs::create_directories(out, ec);
   GLIMPSE_CHECK(!ec && fs::is_directory(out))
       << "bench: cannot create output folder " << out.string() << ": " << ec.message();
@@ -445,6 +451,9 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
         run_options.resume = fs::is_regular_file(dir / "checkpoint.bin", exists_ec);
         run_options.progress = ProgressMode::Auto;
         run_options.progress_label = "bench";
+        run_options.serve = options.serve;
+        run_options.serve_remote = options.serve_remote;
+        run_options.serve_token = serve_token;
         const double units_before = done_units;
         const Timer run_clock;
         run_options.progress_context = [&, tag, units_before](const ProgressFigures& f) {

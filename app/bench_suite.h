@@ -24,6 +24,10 @@ struct BenchSuiteOptions {
                                     // (none found) every scene folder of the suite's layout
   int seeds = 1;                    // runs per scene with seeds seed, seed + 1, ...
   TrainConfig train;  // the runs' configuration (dataset, output, protocol, views set per run)
+  // "host:port": serve each run over the HTTP link in turn, with one token for the whole suite,
+  // so a viewer attached with it follows the batch from run to run (app/http_link.h).
+  std::string serve;
+  bool serve_remote = false;  // allow an address other than loopback
 
   // Throws glimpse::Error naming the option: views not 3/6/9, seeds < 1, empty or missing
   // data folder, empty output folder, an invalid train configuration.

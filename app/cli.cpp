@@ -381,6 +381,11 @@ int run_cli(int argc, const char* const* argv) {
       ->default_str("auto");
   suite_cmd->add_option("--threads", suite.train.threads, "CPU threads (0: all)")
       ->capture_default_str();
+  suite_cmd->add_option("--serve", suite.serve,
+                        "Serve each run for remote viewers on HOST:PORT, one token for the "
+                        "suite (printed): a viewer follows the batch from run to run");
+  suite_cmd->add_flag("--serve-remote", suite.serve_remote,
+                      "Allow --serve on an address other than loopback");
   suite_cmd->add_option("--config", suite_config_path,
                         "Train configuration JSON for every run (flags override it)");
   std::string suite_variants_path;

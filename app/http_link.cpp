@@ -460,7 +460,7 @@ void HttpLinkOptions::check() const {
   GLIMPSE_CHECK(allow_remote || is_loopback_host(host))
       << "link host " << host
       << " is not a loopback address: anyone who can reach it could drive the run; pass "
-         "allow_remote to serve other machines";
+         "--serve-remote (glimpse train) to serve other machines";
   if (!token.empty()) {
     GLIMPSE_CHECK(token.size() >= 16 && token.size() <= 256)
         << "link token: " << token.size() << " characters, expected 16..256";

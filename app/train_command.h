@@ -44,6 +44,7 @@ struct TrainRunOptions {
   // is made and logged. A host that is not loopback needs serve_remote.
   std::string serve;
   bool serve_remote = false;
+  std::string serve_token;  // the token to require (empty: a new random one)
 };
 
 // Quality of one rendered view against its image. Renders are clamped to [0, 1]. Under the DTU

@@ -4,17 +4,21 @@
 // Failed with its message; destroying a running session stops it.
 #include "app/session.h"
 
+#include "app/http_link.h"
 #include "app/train_command.h"
 #include "core/check.h"
 #include "io/splat_formats.h"
+#include "tests/app/run_glimpse.h"
 #include "tests/app/tiny_capture.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -216,6 +220,52 @@ TEST(Session, DestroyingARunningSessionStopsIt) {
   ASSERT_TRUE(eventually([&] { return session->status().iteration >= 2; }));
   session.reset();  // must return (joins the worker) without finishing 100000 steps
   SUCCEED();
+}
+
+// `glimpse train --serve 127.0.0.1:0` prints where it serves and the token; a RemoteSession with
+// them watches the run, pauses it, steps it and stops it, and the program exits saying so.
+TEST(Session, TrainServeIsDrivenByARemoteViewer) {
+  const TinyCapture capture;
+  const fs::path out = capture.tmp() / "served";
+  std::string command = glimpse::testing::shell_quoted(GLIMPSE_BINARY);
+  command += " train " + glimpse::testing::shell_quoted(capture.root()) + " -o " +
+             glimpse::testing::shell_quoted(out) +
+             " --factor 1 --init depth --iterations 100000 --threads 1 --lpips-model none "
+             "--serve 127.0.0.1:0 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string url, token, output;
+  char line[4096];
+  const std::regex serving(
+      "serving the run on (http://[^;]+); watch it with .* --token ([0-9a-f]+)");
+  while (url.empty() && std::fgets(line, sizeof(line), pipe) != nullptr) {
+    output += line;
+    std::cmatch m;
+    if (std::regex_search(line, m, serving)) {
+      url = m[1];
+      token = m[2];
+    }
+  }
+  ASSERT_FALSE(url.empty()) << output;
+  {
+    RemoteSession remote(url, token);
+    ASSERT_TRUE(eventually([&] { return remote.status().iteration >= 2; }));
+    EXPECT_EQ(remote.status().phase, SessionPhase::Training);
+    remote.command(SessionCommand::Pause);
+    ASSERT_TRUE(eventually([&] { return remote.status().paused; }));
+    const int held = remote.status().iteration;
+    remote.command(SessionCommand::Step);
+    ASSERT_TRUE(eventually([&] { return remote.status().iteration == held + 1; }));
+    EXPECT_FALSE(remote.scene().views.empty());
+    RemoteSession wrong(url, std::string(32, '0'));
+    EXPECT_HAS(error_of([&] { wrong.status(); }), "unknown or expired token");
+    remote.command(SessionCommand::Stop);
+  }
+  while (std::fgets(line, sizeof(line), pipe) != nullptr) output += line;
+  const int status = pclose(pipe);
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1) << output;
+  EXPECT_HAS(output, "the run was stopped at iteration");
+  EXPECT_TRUE(fs::exists(out / "point_cloud")) << "a stopped run keeps its splats";
 }
 
 }  // namespace
