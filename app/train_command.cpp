@@ -379,8 +379,12 @@ nlohmann::json TrainResult::to_json() const {
   const auto values = step_phases.values();
   for (size_t k = 0; k < values.size(); ++k) phases_json[StepPhases::kNames[k]] = values[k] * 1e3;
   nlohmann::json history = nlohmann::json::array();
-  for (const auto& [iteration, value] : test_psnr_history)
-    history.push_back({{"iteration", iteration}, {"psnr", finite_or_null(value)}});
+  for (size_t i = 0; i < test_psnr_history.size(); ++i) {
+    nlohmann::json entry = {{"iteration", test_psnr_history[i].first},
+                            {"psnr", finite_or_null(test_psnr_history[i].second)}};
+    if (i < test_seconds_history.size()) entry["seconds"] = test_seconds_history[i];
+    history.push_back(entry);
+  }
   return {{"command", "train"},
           {"build", build_info_json()},
           {"device", device},
@@ -503,6 +507,7 @@ struct TrainRun::State {
   std::vector<double> losses, train_psnrs;
   int first_iteration = 0;
   double train_seconds = 0.0;
+  double periodic_eval_seconds = 0.0;  // the periodic test evaluations' own time
   bool loaded = false, prepared = false, finished = false;
 
   void phase(SessionPhase p, const std::string& detail) const {
@@ -811,12 +816,15 @@ StepStats TrainRun::step() {
     if (config.save_every > 0 && it % config.save_every == 0) s.save_ply();
     if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) s.save_checkpoint();
     if (config.test_every > 0 && it % config.test_every == 0 && !s.test_ids.empty()) {
+      const Timer eval_clock;
       s.eval->render.sh_degree = trainer.active_sh_degree();
       EvalContext periodic = *s.eval;
       periodic.lpips = nullptr;  // PSNR/SSIM only here: LPIPS-VGG costs ~2 s a view
       const SplitMetrics m = evaluate(periodic, trainer.gaussians(), s.test_ids, {});
       s.result.test_psnr_history.emplace_back(it, m.mean_psnr);
       s.result.test_ssim_history.emplace_back(it, m.mean_ssim);
+      s.result.test_seconds_history.push_back(s.wall.seconds() - s.periodic_eval_seconds);
+      s.periodic_eval_seconds += eval_clock.seconds();
       std::ostringstream line;
       line << "train: iteration " << it << ": test PSNR " << std::fixed << std::setprecision(2)
            << m.mean_psnr << " dB, SSIM " << std::setprecision(4) << m.mean_ssim;
@@ -856,6 +864,7 @@ TrainResult TrainRun::finish() {
   Trainer& trainer = *s.trainer;
   const fs::path& out = s.out;
   s.progress->finish();
+  result.final_train_wall_seconds = s.wall.seconds() - s.periodic_eval_seconds;
   const int first_iteration = s.first_iteration;
   result.final_iteration = trainer.iteration();
   result.train_seconds = s.train_seconds;
@@ -908,6 +917,24 @@ TrainResult TrainRun::finish() {
     plot.right_label = "PSNR (dB)";
     write_line_plot_png((out / "loss_curve.png").string(), series,
                         "glimpse train: " + scene_name(result.dataset_root), "iteration", plot);
+  }
+  // Test PSNR against time (with --test-every): how long the run took to reach each quality.
+  if (!result.test_seconds_history.empty() && !result.test.views.empty()) {
+    PlotSeries curve;
+    curve.name = "test PSNR (dB)";
+    curve.markers = true;
+    for (size_t i = 0; i < result.test_seconds_history.size(); ++i) {
+      curve.x.push_back(result.test_seconds_history[i]);
+      curve.y.push_back(result.test_psnr_history[i].second);
+    }
+    curve.x.push_back(result.final_train_wall_seconds);
+    curve.y.push_back(result.test.mean_psnr);
+    PlotOptions plot;
+    plot.left_label = "test PSNR (dB)";
+    write_line_plot_png((out / "test_psnr_time.png").string(), {curve},
+                        "glimpse train: " + scene_name(result.dataset_root) +
+                            ", test PSNR against time since the start",
+                        "seconds (initialisation included, periodic tests excluded)", plot);
   }
   result.wall_seconds = s.wall.seconds();
   const std::string md = result.to_markdown();

@@ -107,7 +107,11 @@ struct TrainResult {
   SplitMetrics test, train;
   std::vector<std::pair<int, double>> test_psnr_history;  // (iteration, mean test PSNR)
   std::vector<std::pair<int, double>> test_ssim_history;  // (iteration, mean test SSIM_gs)
-  std::string ply_path;                                   // the final point cloud
+  // Seconds since the command started at each entry of test_psnr_history, without the periodic
+  // evaluations' own time (what a run without them would have taken to get there).
+  std::vector<double> test_seconds_history;
+  double final_train_wall_seconds = 0;  // the same clock when the last step ended
+  std::string ply_path;                 // the final point cloud
 
   nlohmann::json to_json() const;
   std::string to_markdown() const;

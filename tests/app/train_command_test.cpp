@@ -144,6 +144,15 @@ TEST(TrainCommand, TrainsAndWritesEveryOutput) {
   const Image<float> curve = read_image_rgb((out / "loss_curve.png").string());
   EXPECT_EQ(curve.width(), PlotOptions{}.width);
   EXPECT_EQ(curve.height(), PlotOptions{}.height);
+  // Test PSNR against time: one point per periodic test (every 10 iterations) and the final one,
+  // with times that increase.
+  ASSERT_EQ(result.test_seconds_history.size(), result.test_psnr_history.size());
+  ASSERT_FALSE(result.test_seconds_history.empty());
+  for (size_t i = 1; i < result.test_seconds_history.size(); ++i)
+    EXPECT_GT(result.test_seconds_history[i], result.test_seconds_history[i - 1]);
+  EXPECT_GE(result.final_train_wall_seconds, result.test_seconds_history.back());
+  EXPECT_GT(metrics["test_psnr_history"][0]["seconds"].get<double>(), 0.0);
+  EXPECT_EQ(read_image_rgb((out / "test_psnr_time.png").string()).width(), PlotOptions{}.width);
 
   // No temporary or probe files left behind.
   for (const auto& entry : fs::recursive_directory_iterator(out)) {
