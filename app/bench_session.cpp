@@ -100,7 +100,10 @@ std::vector<BenchSessionRow> run_bench_session(const BenchSessionOptions& option
   if (temporary)
     scratch = fs::temp_directory_path() /
               ("glimpse_bench_session_" + std::to_string(std::random_device{}()));
-  std::vector<BenchSessionRow> rows = {{"bare"}, {"watched"}, {"remote"}};
+  std::vector<BenchSessionRow> rows(3);
+  rows[0].mode = "bare";
+  rows[1].mode = "watched";
+  rows[2].mode = "remote";
   // Round 0 is an untimed bare run: the first run pays for page faults and cold caches.
   for (int r = -1; r < options.repeats; ++r) {
     for (BenchSessionRow& row : rows) {

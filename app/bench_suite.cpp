@@ -386,10 +386,11 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
   const fs::path out(options.output_dir);
   std::error_code ec;
   const std::string serve_token = options.serve.empty() ? "" : random_link_token();
-  if (!options.serve.empty())
+  if (!options.serve.empty()) {
     GLIMPSE_LOG(Info) << "bench: serving each run on " << options.serve
                       << "; watch the batch with glimpse-viewer --connect http://" << options.serve
                       << " --token " << serve_token;
+  }
   fs::create_directories(out, ec);
   GLIMPSE_CHECK(!ec && fs::is_directory(out))
       << "bench: cannot create output folder " << out.string() << ": " << ec.message();

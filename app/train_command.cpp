@@ -985,10 +985,11 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
     link.allow_remote = run.serve_remote;
     link.token = run.serve_token;
     server = std::make_unique<HttpLinkServer>(session, link);
-    if (run.serve_token.empty())
+    if (run.serve_token.empty()) {
       GLIMPSE_LOG(Info) << "train: serving the run on " << server->url() << "; watch it with "
                         << "glimpse-viewer --connect " << server->url() << " --token "
                         << server->token();
+    }
   }
   return session.wait();
 }

@@ -26,6 +26,14 @@ packages=(
   # The COLMAP program (run as a child process, not linked): SfM on unposed photographs and the
   # COLMAP initialiser; its tests (ctest -L colmap) need it.
   colmap
+  # glimpse-viewer (app/viewer/): GLFW 3.3 windows, Dear ImGui 1.86 (with its GLFW and OpenGL 3
+  # backend sources), and for its window tests a virtual X display with Mesa's software OpenGL
+  # (xvfb-run needs xauth; libgl1-mesa-dri holds llvmpipe).
+  libglfw3-dev
+  libimgui-dev
+  xvfb
+  xauth
+  libgl1-mesa-dri
 )
 if (($# > 0)); then
   packages=("$@")

@@ -1,0 +1,145 @@
+// The read-only session over a splat file (see model_session.h).
+#include "app/model_session.h"
+
+#include "core/check.h"
+#include "io/splat_formats.h"
+#include "optim/densify.h"
+
+#include <filesystem>
+#include <sstream>
+#include <utility>
+
+namespace glimpse {
+
+namespace fs = std::filesystem;
+
+ModelSession::ModelSession(const std::string& path, int render_threads)
+    : ModelSession(read_splat_file(path), path, render_threads) {}
+
+ModelSession::ModelSession(Gaussians gaussians, std::string name, int render_threads)
+    : name_(std::move(name)), rasterizer_(make_cpu_rasterizer(render_threads)) {
+  GLIMPSE_CHECK(gaussians.size() > 0) << name_ << " holds no Gaussians";
+  gaussians.check(name_);
+  auto snapshot = std::make_shared<SplatSnapshot>();
+  snapshot->version = 1;
+  snapshot->gaussians = std::move(gaussians);
+  std::ostringstream s;
+  s << "opened " << name_ << ": " << snapshot->gaussians.size() << " Gaussians, SH degree "
+    << snapshot->gaussians.sh_degree << " (read-only model)";
+  snapshot_ = std::move(snapshot);
+  add_log(LogLevel::Info, s.str());
+}
+
+void ModelSession::add_log(LogLevel level, const std::string& message) {
+  const std::lock_guard lock(mutex_);
+  log_.push_back({log_.size() + 1, level, message});
+}
+
+SessionStatus ModelSession::status() {
+  SessionStatus s;
+  s.phase = SessionPhase::Finished;
+  s.phase_detail = "model file (read-only)";
+  s.phase_fraction = 1;
+  s.num_gaussians = static_cast<int64_t>(snapshot_->gaussians.size());
+  s.output = name_;
+  s.device = "cpu";
+  s.snapshot_version = snapshot_->version;
+  const std::lock_guard lock(mutex_);
+  s.log_sequence = log_.size();
+  return s;
+}
+
+std::vector<SessionCurvePoint> ModelSession::curve(int) { return {}; }
+
+std::vector<SessionTestPoint> ModelSession::tests() { return {}; }
+
+std::vector<SessionLogEntry> ModelSession::log(uint64_t after_sequence) {
+  const std::lock_guard lock(mutex_);
+  std::vector<SessionLogEntry> out;
+  for (const SessionLogEntry& e : log_)
+    if (e.sequence > after_sequence) out.push_back(e);
+  return out;
+}
+
+SessionScene ModelSession::scene() {
+  SessionScene scene;
+  scene.root = name_;
+  const std::optional<SplatFormat> format = splat_format_from_path(name_);
+  scene.format = format ? splat_format_name(*format) : "model";
+  return scene;
+}
+
+Image<uint8_t> ModelSession::thumbnail(int view_index, int) {
+  GLIMPSE_FAIL() << "view " << view_index << " does not exist: " << name_
+                 << " is a model file without dataset views";
+  return {};
+}
+
+std::shared_ptr<const SplatSnapshot> ModelSession::snapshot(uint64_t newer_than) {
+  return snapshot_->version > newer_than ? snapshot_ : nullptr;
+}
+
+void ModelSession::command(SessionCommand command) {
+  GLIMPSE_FAIL() << "cannot " << session_command_name(command) << ": " << name_
+                 << " is a model file, opened read-only (open a dataset folder to train)";
+}
+
+ViewRender ModelSession::render(const Camera& camera, int view_index) {
+  GLIMPSE_CHECK(view_index == -1) << "view " << view_index << " does not exist: " << name_
+                                  << " is a model file without dataset views";
+  RenderOptions options;
+  options.sh_degree = snapshot_->gaussians.sh_degree;
+  RenderOutput out;
+  {
+    const std::lock_guard lock(mutex_);
+    rasterizer_->forward(snapshot_->gaussians, camera, options, out);
+  }
+  ViewRender r;
+  r.render = std::move(out.rgb);
+  r.depth = std::move(out.depth);
+  return r;
+}
+
+void ModelSession::export_model(const SessionExport& request) {
+  GLIMPSE_CHECK(!request.output.empty()) << "export: no output file given";
+  GLIMPSE_CHECK(request.format != "mesh")
+      << "export: " << name_
+      << " is a model without cameras, and a mesh is fused from the training views: use "
+         "`glimpse export "
+      << name_ << " -o mesh.ply --cameras cameras.json`";
+  SplatFormat format;
+  if (request.format.empty()) {
+    const std::optional<SplatFormat> named = splat_format_from_path(request.output);
+    GLIMPSE_CHECK(named.has_value()) << "export: cannot tell the format from " << request.output
+                                     << " (.ply, .splat, .spz or .compressed.ply)";
+    format = *named;
+  } else {
+    format = splat_format_from_name(request.format);
+  }
+  const Gaussians& all = snapshot_->gaussians;
+  if (!request.crop) {
+    write_splat_file(request.output, all, format);
+  } else {
+    const std::array<double, 6>& b = *request.crop;
+    for (int a = 0; a < 3; ++a)
+      GLIMPSE_CHECK(b[a] < b[a + 3]) << "export: the crop box needs min < max on every axis";
+    std::vector<int64_t> inside;
+    for (size_t i = 0; i < all.size(); ++i) {
+      bool in = true;
+      for (int a = 0; a < 3; ++a) {
+        const double v = all.means[3 * i + a];
+        in = in && v >= b[a] && v <= b[a + 3];
+      }
+      if (in) inside.push_back(static_cast<int64_t>(i));
+    }
+    GLIMPSE_CHECK(!inside.empty())
+        << "export: the crop box keeps none of the " << all.size() << " Gaussians of " << name_;
+    write_splat_file(request.output, gather_gaussians(all, inside), format);
+  }
+  add_log(LogLevel::Info,
+          "exported " + std::string(splat_format_name(format)) + " to " + request.output);
+}
+
+std::string ModelSession::describe() { return "model: " + fs::path(name_).filename().string(); }
+
+}  // namespace glimpse
