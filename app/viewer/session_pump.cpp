@@ -3,6 +3,7 @@
 
 #include "core/check.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -18,9 +19,14 @@ std::string message_of(const std::exception& e) { return error_message_without_l
 
 }  // namespace
 
+void SessionPump::set_snapshot_interval(double seconds) {
+  snapshot_seconds_ = std::max(options_.snapshot_seconds, seconds);
+}
+
 SessionPump::SessionPump(std::shared_ptr<SessionClient> client, SessionPumpOptions options)
     : client_(std::move(client)),
       options_(options),
+      snapshot_seconds_(options.snapshot_seconds),
       backoff_(options.retry_first_seconds, options.retry_max_seconds) {
   GLIMPSE_CHECK(client_ != nullptr) << "internal error: no session";
   thread_ = std::thread([this] { loop(); });
@@ -146,7 +152,7 @@ void SessionPump::poll(double now) {
       test_psnr_ = status.test_psnr;
     }
     if (now >= next_snapshot_) {
-      next_snapshot_ = now + options_.snapshot_seconds;
+      next_snapshot_ = now + snapshot_seconds_.load();
       u.snapshot = c.snapshot(snapshot_version_);
       if (u.snapshot) snapshot_version_ = u.snapshot->version;
     }

@@ -7,6 +7,7 @@
 #include "app/session_client.h"
 #include "app/viewer/ui_state.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -28,6 +29,9 @@ struct SessionPumpOptions {
 
 class SessionPump {
  public:
+  // Asks for snapshots at most this often (at least options.snapshot_seconds): a display that
+  // draws slowly (a software renderer sharing the CPU with training) asks less often.
+  void set_snapshot_interval(double seconds);
   using Done = std::function<void()>;               // runs on the UI thread (in take's caller)
   using Job = std::function<Done(SessionClient&)>;  // runs on the pump's thread
 
@@ -72,6 +76,7 @@ class SessionPump {
 
   std::shared_ptr<SessionClient> client_;
   SessionPumpOptions options_;
+  std::atomic<double> snapshot_seconds_;  // options_.snapshot_seconds or longer
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;

@@ -720,6 +720,9 @@ void ViewerApp::draw_splat_layer(const Camera& camera) {
                   draw_);
     glFinish();  // the draw's real cost (a software renderer works until here)
     splat_ms_ = timer.milliseconds();
+    // New snapshots cost a redraw each: keep that under a quarter of the time, so a software
+    // renderer sharing the CPU with a local training run does not halve its speed.
+    if (pump_) pump_->set_snapshot_interval(4e-3 * splat_ms_ / (scale * scale));
     if (auto_scale_ && !sharpen && !scripted) {
       if (splat_ms_ > 40) render_scale_ = std::max(0.25f, render_scale_ * 0.8f);
       if (splat_ms_ < 15) render_scale_ = std::min(1.f, render_scale_ * 1.15f);
@@ -1466,10 +1469,9 @@ int ViewerApp::run() {
     open_path(options_.path);
   open_text_ = options_.path;
   while (!quit_ && !glfwWindowShouldClose(window_)) {
-    if (script_ == Script::None)
-      glfwWaitEventsTimeout(0.05);  // interactive: wake for input, else poll the session at 20 Hz
-    else
-      glfwPollEvents();
+    // Wake for input, else at 20 Hz (scripted runs: 50 Hz) to show the session's news; never
+    // spin, so a software renderer leaves the CPU to a local training run.
+    glfwWaitEventsTimeout(script_ == Script::None ? 0.05 : 0.02);
     frame();
     script_step();
   }
