@@ -12,6 +12,7 @@
 #include "io/image_io.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
@@ -83,7 +84,7 @@ struct Session::Impl {
   std::optional<TrainResult> result;
   // [SECTION] the worker's own
   std::unique_ptr<TrainRun> run;  // touched only by the worker thread
-  std::thread::id worker_id;
+  std::atomic<std::thread::id> worker_id{};  // set by the worker first thing, read by others
   int log_listener = 0;
   std::thread worker;
 
@@ -107,7 +108,7 @@ struct Session::Impl {
   template <typename F>
   auto on_worker(F task) -> decltype(task()) {
     using R = decltype(task());
-    if (std::this_thread::get_id() == worker_id) return task();
+    if (std::this_thread::get_id() == worker_id.load()) return task();
     auto promise = std::make_shared<std::promise<R>>();
     std::future<R> future = promise->get_future();
     {
@@ -367,7 +368,7 @@ struct Session::Impl {
 Session::Session(SessionOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   Impl* impl = impl_.get();
   impl_->log_listener = add_log_listener([impl](LogLevel level, const std::string& message) {
-    if (std::this_thread::get_id() != impl->worker_id) return;
+    if (std::this_thread::get_id() != impl->worker_id.load()) return;
     std::lock_guard<std::mutex> lock(impl->mutex);
     impl->log.push_back({++impl->status.log_sequence, level, message});
     if (impl->log.size() > kMaxLogEntries) impl->log.pop_front();
