@@ -1,6 +1,7 @@
 // `glimpse mvs`, the cached MVS stage and the all-view accuracy evaluation (see mvs_command.h).
 #include "app/mvs_command.h"
 
+#include "app/progress.h"
 #include "app/report_values.h"
 #include "core/check.h"
 #include "core/hash.h"
@@ -308,6 +309,8 @@ MvsStageResult run_mvs_stage(const std::vector<View>& views, double near, double
   const MvsResult r = run_mvs(
       views, near, far, options, threads, {}, [](int done, int total, const std::string& what) {
         GLIMPSE_LOG(Info) << "mvs: [" << done << "/" << total << "] " << what;
+        report_stage_progress(total > 0 ? static_cast<double>(done) / total : 0.0,
+                              "multi-view stereo: " + what);
       });
   out.cache_key = key;
   out.mvs_seconds = r.seconds;

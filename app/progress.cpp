@@ -123,4 +123,19 @@ void TrainProgress::emit_log_line() {
   ++lines_;
 }
 
+namespace {
+thread_local StageProgressSink stage_progress_sink;
+}  // namespace
+
+ScopedStageProgress::ScopedStageProgress(StageProgressSink sink)
+    : previous_(std::move(stage_progress_sink)) {
+  stage_progress_sink = std::move(sink);
+}
+
+ScopedStageProgress::~ScopedStageProgress() { stage_progress_sink = std::move(previous_); }
+
+void report_stage_progress(double fraction, const std::string& what) {
+  if (stage_progress_sink) stage_progress_sink(std::clamp(fraction, 0.0, 1.0), what);
+}
+
 }  // namespace glimpse

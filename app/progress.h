@@ -46,6 +46,22 @@ std::string format_progress_line(const ProgressFigures& f, int bar_width);
 // "1:05:09", "2:01", "0:07".
 std::string format_duration(double seconds);
 
+// The progress of a long stage (multi-view stereo view by view, ...) for whoever runs it on this
+// thread: a session shows it as its phase's fraction. Without a sink in scope, reports go nowhere.
+using StageProgressSink = std::function<void(double fraction, const std::string& what)>;
+class ScopedStageProgress {
+ public:
+  explicit ScopedStageProgress(StageProgressSink sink);  // this thread's sink until destroyed
+  ~ScopedStageProgress();
+  ScopedStageProgress(const ScopedStageProgress&) = delete;
+  ScopedStageProgress& operator=(const ScopedStageProgress&) = delete;
+
+ private:
+  StageProgressSink previous_;
+};
+// fraction in [0, 1] of the running stage, and what it is doing ("mvs: view 2 of 3").
+void report_stage_progress(double fraction, const std::string& what);
+
 class TrainProgress {
  public:
   // Progress of iterations (first_iteration, total]; `out` receives the interactive line

@@ -5,6 +5,7 @@
 #include "app/session.h"
 
 #include "app/export_command.h"
+#include "app/progress.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "core/timer.h"
@@ -83,7 +84,7 @@ struct Session::Impl {
   std::exception_ptr failure;
   std::optional<TrainResult> result;
   // [SECTION] the worker's own
-  std::unique_ptr<TrainRun> run;  // touched only by the worker thread
+  std::unique_ptr<TrainRun> run;             // touched only by the worker thread
   std::atomic<std::thread::id> worker_id{};  // set by the worker first thing, read by others
   int log_listener = 0;
   std::thread worker;
@@ -240,6 +241,14 @@ struct Session::Impl {
 
   void main() {
     worker_id = std::this_thread::get_id();
+    // Long stages (multi-view stereo) report their progress as the phase's fraction.
+    const ScopedStageProgress stage_progress([this](double fraction, const std::string& what) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        status.phase_detail = what;
+        status.phase_fraction = fraction;
+      }
+    });
     try {
       TrainRunOptions run_options = options.run;
       run_options.on_phase = [this, hook = options.run.on_phase](SessionPhase p,

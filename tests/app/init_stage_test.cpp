@@ -4,6 +4,7 @@
 // list and saying why.
 #include "app/init_stage.h"
 
+#include "app/progress.h"
 #include "app/train_command.h"
 #include "io/point_cloud_ply.h"
 #include "tests/io/test_util.h"
@@ -90,8 +91,23 @@ TEST(InitStage, MvsPointsLieOnTheSphereAndTheCacheIsReused) {
   TrainConfig config = base_config();
   config.init = InitMethod::Mvs;
   config.cache_dir = dir.file("cache");
-  const InitStageResult first =
-      run_init_stage(config, capture.dataset, capture.dataset.views, dir.file("run1"));
+  // The stage reports its progress view by view to this thread's sink (a session's phase).
+  std::vector<double> fractions;
+  std::string last_what;
+  InitStageResult first;
+  {
+    const ScopedStageProgress progress([&](double fraction, const std::string& what) {
+      fractions.push_back(fraction);
+      last_what = what;
+    });
+    first = run_init_stage(config, capture.dataset, capture.dataset.views, dir.file("run1"));
+  }
+  ASSERT_GE(fractions.size(), capture.dataset.views.size());
+  EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
+  EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
+  EXPECT_NE(last_what.find("multi-view stereo"), std::string::npos) << last_what;
+  report_stage_progress(0.5, "nobody listens");  // no sink in scope: nothing happens
+  EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
   EXPECT_EQ(first.method, InitMethod::Mvs);
   ASSERT_GE(first.gaussians.size(), 1000u);
   // The sphere's texture is smooth (a few sines), so stereo is noisier here than on the MVS
