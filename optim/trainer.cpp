@@ -463,22 +463,28 @@ StepStats Trainer::step() {
 
   // Target: the image, composited over the step's background where a mask says "background".
   const Image<float>* target = &view.image;
-  Image<float> composited;
   if (!view.mask.empty()) {
-    composited = view.image;
-    for (size_t p = 0; p < composited.num_pixels(); ++p) {
+    composited_ = view.image;  // reuses the buffer of the last masked step
+    for (size_t p = 0; p < composited_.num_pixels(); ++p) {
       const float m = view.mask.data()[p];
       for (int c = 0; c < 3; ++c)
-        composited.data()[3 * p + c] = composited.data()[3 * p + c] * m + bg[c] * (1.f - m);
+        composited_.data()[3 * p + c] = composited_.data()[3 * p + c] * m + bg[c] * (1.f - m);
     }
-    target = &composited;
+    target = &composited_;
   }
 
+  // The RGB gradient is sized and overwritten by the photometric loss. The alpha and depth
+  // gradients come from the loss terms only: empty (zero) without terms, else zeroed in place
+  // (no per-step allocation either way).
   const int w = view.camera.width, h = view.camera.height;
-  v_render_.rgb = Image<float>(w, h, 3);
-  v_render_.alpha = Image<float>(w, h, 1);
-  v_render_.depth = Image<float>(w, h, 1);
-  v_render_.median_depth = Image<float>(w, h, 1);
+  for (Image<float>* image : {&v_render_.alpha, &v_render_.depth, &v_render_.median_depth}) {
+    if (loss_terms_.empty())
+      *image = Image<float>();
+    else if (image->width() != w || image->height() != h || image->channels() != 1)
+      *image = Image<float>(w, h, 1);
+    else
+      std::fill(image->vector().begin(), image->vector().end(), 0.f);
+  }
   lap(ph.other);
   const PhotometricLoss photo =
       photometric_loss(render_.rgb, *target, options_.dssim_lambda, &v_render_.rgb);
@@ -488,11 +494,10 @@ StepStats Trainer::step() {
   stats.psnr = psnr_of(render_.rgb, *target);
   lap(ph.photometric);
 
-  grads_.resize_like(gaussians_);
-  lap(ph.other);
-  GaussianGradients extra;
+  // grads_ is sized and overwritten by the rasterizer's backward: no zero fill here.
+  GaussianGradients& extra = extra_grads_;
   if (!loss_terms_.empty()) {
-    extra.resize_like(gaussians_);
+    extra.resize_like(gaussians_);  // zeroed: the terms add into it (capacity kept)
     LossContext ctx{iteration_, vi,      &view,         &render_, &gaussians_,
                     &views_,    extent_, options_.seed, &ro};
     for (auto& term : loss_terms_) stats.loss += term->evaluate(ctx, v_render_, extra);

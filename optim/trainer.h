@@ -181,6 +181,8 @@ class Trainer {
   RenderOutput render_;
   RenderOutputGradients v_render_;
   GaussianGradients grads_;
+  GaussianGradients extra_grads_;   // the loss terms' parameter gradients
+  Image<float> composited_;         // a masked view's target over the step's background
   std::vector<float> kept_logits_;  // DropGaussian: the true logits while a step renders
   std::vector<uint8_t> dropped_;    // DropGaussian: 1 for the Gaussians dropped this step
 };
