@@ -2,9 +2,12 @@
 #include "app/model_session.h"
 
 #include "core/check.h"
+#include "io/cameras_json.h"
 #include "io/splat_formats.h"
 #include "optim/densify.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 #include <utility>
@@ -61,18 +64,62 @@ std::vector<SessionLogEntry> ModelSession::log(uint64_t after_sequence) {
   return out;
 }
 
+void ModelSession::load_cameras(const std::string& cameras_json) {
+  std::vector<SessionView> views;
+  try {
+    const std::vector<CamerasJsonEntry> entries = read_cameras_json_entries(cameras_json);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      SessionView v;
+      v.index = static_cast<int>(i);
+      v.name = entries[i].img_name;
+      v.camera = entries[i].camera;
+      views.push_back(std::move(v));
+    }
+  } catch (const Error& e) {
+    add_log(LogLevel::Warning, "no cameras: " + error_message_without_location(e.what()));
+    return;
+  }
+  add_log(LogLevel::Info,
+          "cameras: " + std::to_string(views.size()) + " views from " + cameras_json);
+  const std::lock_guard lock(mutex_);
+  views_ = std::move(views);
+}
+
 SessionScene ModelSession::scene() {
   SessionScene scene;
+  {
+    const std::lock_guard lock(mutex_);
+    scene.views = views_;
+  }
   scene.root = name_;
   const std::optional<SplatFormat> format = splat_format_from_path(name_);
   scene.format = format ? splat_format_name(*format) : "model";
   return scene;
 }
 
-Image<uint8_t> ModelSession::thumbnail(int view_index, int) {
-  GLIMPSE_FAIL() << "view " << view_index << " does not exist: " << name_
-                 << " is a model file without dataset views";
-  return {};
+Image<uint8_t> ModelSession::thumbnail(int view_index, int max_side) {
+  GLIMPSE_CHECK(max_side >= 1) << "thumbnail size must be at least 1 pixel, got " << max_side;
+  Camera camera;
+  {
+    const std::lock_guard lock(mutex_);
+    GLIMPSE_CHECK(view_index >= 0 && view_index < static_cast<int>(views_.size()))
+        << "view " << view_index << " does not exist: " << name_ << " has " << views_.size()
+        << " cameras";
+    camera = views_[view_index].camera;
+  }
+  // A model has no photographs: the thumbnail is the model seen from the view's camera.
+  const double s =
+      std::min(1.0, static_cast<double>(max_side) / std::max(camera.width, camera.height));
+  const int w = std::max(1, static_cast<int>(std::lround(camera.width * s)));
+  const int h = std::max(1, static_cast<int>(std::lround(camera.height * s)));
+  const ViewRender r = render(scaled_camera(camera, static_cast<double>(w) / camera.width,
+                                            static_cast<double>(h) / camera.height, w, h),
+                              -1);
+  Image<uint8_t> out(w, h, 3);
+  for (size_t i = 0; i < out.vector().size(); ++i)
+    out.vector()[i] =
+        static_cast<uint8_t>(std::lround(std::clamp(r.render.vector()[i], 0.f, 1.f) * 255.f));
+  return out;
 }
 
 std::shared_ptr<const SplatSnapshot> ModelSession::snapshot(uint64_t newer_than) {
@@ -85,16 +132,19 @@ void ModelSession::command(SessionCommand command) {
 }
 
 ViewRender ModelSession::render(const Camera& camera, int view_index) {
-  GLIMPSE_CHECK(view_index == -1) << "view " << view_index << " does not exist: " << name_
-                                  << " is a model file without dataset views";
   RenderOptions options;
   options.sh_degree = snapshot_->gaussians.sh_degree;
   RenderOutput out;
   {
     const std::lock_guard lock(mutex_);
-    rasterizer_->forward(snapshot_->gaussians, camera, options, out);
+    GLIMPSE_CHECK(view_index >= -1 && view_index < static_cast<int>(views_.size()))
+        << "view " << view_index << " does not exist: " << name_ << " has " << views_.size()
+        << " cameras";
+    const Camera& cam = view_index >= 0 ? views_[view_index].camera : camera;
+    rasterizer_->forward(snapshot_->gaussians, cam, options, out);
   }
   ViewRender r;
+  r.view_index = view_index;
   r.render = std::move(out.rgb);
   r.depth = std::move(out.depth);
   return r;

@@ -21,17 +21,24 @@ class ModelSession : public SessionClient {
   // Gaussians already in memory, called `name` in the log and describe().
   ModelSession(Gaussians gaussians, std::string name, int render_threads = 0);
 
+  // The cameras of a run's cameras.json (io/cameras_json.h) as the scene's views, so front ends
+  // draw their frustums and snap to them; renders of a view use its camera (no ground truth: a
+  // model has no images). A file that does not read is logged as a warning and changes nothing.
+  void load_cameras(const std::string& cameras_json);
+
   SessionStatus status() override;
   std::vector<SessionCurvePoint> curve(int after_iteration) override;
   std::vector<SessionTestPoint> tests() override;
   std::vector<SessionLogEntry> log(uint64_t after_sequence) override;
   SessionScene scene() override;
-  // Throws: a model has no dataset views.
+  // A view of load_cameras: the model rendered from its camera (a model has no photographs);
+  // throws for any other index.
   Image<uint8_t> thumbnail(int view_index, int max_side) override;
   std::shared_ptr<const SplatSnapshot> snapshot(uint64_t newer_than) override;
   // Throws for every command, saying the model is read-only.
   void command(SessionCommand command) override;
-  // view_index must be -1 (no dataset views); renders with the model's SH degree on black.
+  // view_index: -1 (the camera given) or a view of load_cameras (its camera); renders with the
+  // model's SH degree on black.
   ViewRender render(const Camera& camera, int view_index) override;
   // Splat formats only (a mesh needs the cameras of a run: `glimpse export --cameras`).
   void export_model(const SessionExport& request) override;
@@ -44,6 +51,7 @@ class ModelSession : public SessionClient {
   std::shared_ptr<const SplatSnapshot> snapshot_;
   std::mutex mutex_;  // guards log_ and the rasterizer (one render at a time)
   std::vector<SessionLogEntry> log_;
+  std::vector<SessionView> views_;  // from load_cameras (under mutex_)
   std::unique_ptr<Rasterizer> rasterizer_;
 };
 

@@ -51,8 +51,13 @@ OpenedSession open_path(const std::string& path, const TrainConfig& base, int re
   opened.kind = kind;
   if (kind == "model") {
     std::error_code ec;
-    const std::string file = fs::is_directory(path, ec) ? find_run_model(path, -1) : path;
-    opened.client = std::make_shared<ModelSession>(file, render_threads);
+    const bool run_folder = fs::is_directory(path, ec);
+    const std::string file = run_folder ? find_run_model(path, -1) : path;
+    auto model = std::make_shared<ModelSession>(file, render_threads);
+    // A run folder's cameras: frustums to draw and views to snap to.
+    if (run_folder && fs::is_regular_file(fs::path(path) / "cameras.json", ec))
+      model->load_cameras((fs::path(path) / "cameras.json").string());
+    opened.client = std::move(model);
     return opened;
   }
   SessionOptions options;

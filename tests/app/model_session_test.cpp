@@ -3,6 +3,7 @@
 // load.
 #include "app/model_session.h"
 
+#include "io/cameras_json.h"
 #include "io/splat_formats.h"
 #include "renderer/rasterizer.h"
 #include "tests/app/fake_session_client.h"
@@ -65,6 +66,46 @@ TEST(ModelSession, RendersWithTheCpuRasterizer) {
   EXPECT_EQ(r.render.vector(), expected.rgb.vector());
   EXPECT_THROW(s.render(test_camera(), 0), Error);
   EXPECT_THROW(s.thumbnail(0, 64), Error);
+}
+
+// A run's cameras.json gives the model its views: names and cameras to snap to, renders of a
+// view use its camera; a damaged file is a warning in the log and changes nothing.
+TEST(ModelSession, LoadsARunsCamerasAsItsViews) {
+  TempDir dir;
+  const Gaussians g = make_fake_gaussians(60, 1);
+  ModelSession s(g, "in memory", 1);
+  std::vector<View> views(2);
+  views[0].name = "a.png";
+  views[0].camera = test_camera();
+  views[1].name = "b.png";
+  views[1].camera = test_camera();
+  views[1].camera.translation = {0.5, 0, 6};
+  const std::string cameras = (dir.path() / "cameras.json").string();
+  write_cameras_json(cameras, views);
+  s.load_cameras(cameras);
+  const SessionScene scene = s.scene();
+  ASSERT_EQ(scene.views.size(), 2u);
+  EXPECT_EQ(scene.views[1].name, "b");
+  EXPECT_NEAR(scene.views[1].camera.translation.x, 0.5, 1e-12);
+  const ViewRender r = s.render(Camera{}, 1);
+  EXPECT_EQ(r.view_index, 1);
+  EXPECT_EQ(r.render.vector(), s.render(views[1].camera, -1).render.vector());
+  EXPECT_THROW(s.render(test_camera(), 2), Error);
+  // Thumbnails are the model seen from the view.
+  const Image<uint8_t> thumb = s.thumbnail(0, 32);
+  EXPECT_EQ(thumb.width(), 32);
+  EXPECT_EQ(thumb.height(), 24);
+  EXPECT_THROW(s.thumbnail(2, 32), Error);
+
+  ModelSession other(g, "other", 1);
+  const std::string bad = (dir.path() / "bad.json").string();
+  std::ofstream(bad) << "[{\"id\": 0}";
+  other.load_cameras(bad);
+  EXPECT_TRUE(other.scene().views.empty());
+  const std::vector<SessionLogEntry> log = other.log(0);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1].level, LogLevel::Warning);
+  EXPECT_NE(log[1].message.find("bad.json"), std::string::npos) << log[1].message;
 }
 
 TEST(ModelSession, RefusesCommands) {
