@@ -985,11 +985,10 @@ TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run) {
     link.allow_remote = run.serve_remote;
     link.token = run.serve_token;
     server = std::make_unique<HttpLinkServer>(session, link);
-    if (run.serve_token.empty()) {
-      GLIMPSE_LOG(Info) << "train: serving the run on " << server->url() << "; watch it with "
-                        << "glimpse-viewer --connect " << server->url() << " --token "
-                        << server->token();
-    }
+    // The token is printed once by whoever made it (here, or a suite serving its runs).
+    GLIMPSE_LOG(Info) << "train: serving the run on " << server->url() << "; watch it with "
+                      << "glimpse-viewer --connect " << server->url() << " --token "
+                      << (run.serve_token.empty() ? server->token() : "<the suite's token>");
   }
   return session.wait();
 }

@@ -7,6 +7,7 @@
 
 #include "app/train_command.h"
 #include "core/check.h"
+#include "core/log.h"
 #include "eval/metrics.h"
 #include "io/image_io.h"
 #include "io/npy.h"
@@ -23,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -227,6 +229,38 @@ TEST(BenchSuite, RunsTheLlffProtocolAndWritesConsistentReports) {
   EXPECT_EQ(changed.num_failed, 2);
   EXPECT_HAS(changed.scenes[0].error, "another configuration");
   EXPECT_HAS(changed.scenes[0].error, "trainer.iterations: 12 vs 13");
+}
+
+// `glimpse bench --serve`: one token for the suite, each run served in turn (here on a free port
+// each, so the runs name their addresses).
+TEST(BenchSuite, ServesEachRunWithTheSuitesToken) {
+  glimpse::testing::TempDir tmp;
+  const fs::path data = tmp.path() / "data", out = tmp.path() / "out";
+  write_llff_scene(data / "fern", 9);
+  write_llff_scene(data / "horns", 9);
+  BenchSuiteOptions o = llff_options(data, out);
+  o.serve = "127.0.0.1:0";
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  const int listener = add_log_listener([&](LogLevel, const std::string& message) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    lines.push_back(message);
+  });
+  const BenchSuiteResult r = run_bench_suite(o);
+  remove_log_listener(listener);
+  EXPECT_EQ(r.num_failed, 0);
+  int suite_lines = 0, run_lines = 0;
+  for (const std::string& line : lines) {
+    if (line.find("bench: serving each run on 127.0.0.1:0") != std::string::npos &&
+        line.find("--token ") != std::string::npos)
+      ++suite_lines;
+    if (line.find("train: serving the run on http://127.0.0.1:") != std::string::npos) {
+      ++run_lines;
+      EXPECT_HAS(line, "<the suite's token>");  // printed once, by the suite
+    }
+  }
+  EXPECT_EQ(suite_lines, 1);
+  EXPECT_EQ(run_lines, 2);
 }
 
 TEST(BenchSuite, BrokenAndMissingScenesAreReportedAndTheOthersFinish) {
