@@ -14,6 +14,7 @@
 #include "renderer/rasterizer.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/log_capture.h"
 
@@ -33,9 +34,6 @@ namespace glimpse {
 namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-#define EXPECT_HAS(text, part) \
-  EXPECT_NE((text).find(part), std::string::npos) << "'" << (text) << "' lacks '" << (part) << "'"
 
 Json read_json(const fs::path& path) {
   std::ifstream in(path);

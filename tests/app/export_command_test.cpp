@@ -9,6 +9,7 @@
 #include "io/splat_ply.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
+#include "tests/support/errors.h"
 #include "tests/support/synthetic_rig.h"
 
 #include <gtest/gtest.h>
@@ -22,20 +23,9 @@
 namespace glimpse {
 namespace {
 
+using glimpse::testing::error_of;
+
 namespace fs = std::filesystem;
-
-#define EXPECT_HAS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "in: " << (text)
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return error_message_without_location(e.what());
-  }
-  ADD_FAILURE() << "no glimpse::Error thrown";
-  return "";
-}
 
 // A run folder: point_cloud/iteration_{5,10}/point_cloud.ply and cameras.json of 8 views
 // around the sphere (4 above, 4 below), metrics.json naming 6 of them as training views.

@@ -6,6 +6,7 @@
 #include "core/check.h"
 #include "tests/app/fake_session_client.h"
 #include "tests/app/temp_dir.h"
+#include "tests/support/errors.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -24,21 +25,10 @@
 namespace glimpse {
 namespace {
 
+using glimpse::testing::error_of;
+
 namespace fs = std::filesystem;
 using testing::FakeSessionClient;
-
-#define EXPECT_HAS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "in: " << (text)
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return error_message_without_location(e.what());
-  }
-  ADD_FAILURE() << "no glimpse::Error thrown";
-  return "";
-}
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 

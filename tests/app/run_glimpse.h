@@ -1,5 +1,5 @@
-// Runs the built `glimpse` program (path from the GLIMPSE_BINARY compile definition) through the
-// shell and captures its exit code and output, for command-line tests.
+// Runs the built `glimpse` program (path from the GLIMPSE_BINARY compile definition), or any
+// command line, through the shell and captures its exit code and output, for command-line tests.
 #pragma once
 
 #include <array>
@@ -24,11 +24,8 @@ inline std::string shell_quoted(const std::filesystem::path& path) {
   return s;
 }
 
-// Runs `glimpse <args>` (args are quoted by the caller where needed).
-inline ProgramRun run_glimpse(const std::string& args) {
-  std::string command = shell_quoted(GLIMPSE_BINARY);
-  command += " ";
-  command += args;
+// Runs a shell command line with stderr joined to stdout.
+inline ProgramRun run_command(std::string command) {
   command += " 2>&1";
   ProgramRun run;
   FILE* pipe = popen(command.c_str(), "r");
@@ -41,5 +38,15 @@ inline ProgramRun run_glimpse(const std::string& args) {
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
 }
+
+#ifdef GLIMPSE_BINARY
+// Runs `glimpse <args>` (args are quoted by the caller where needed).
+inline ProgramRun run_glimpse(const std::string& args) {
+  std::string command = shell_quoted(GLIMPSE_BINARY);
+  command += " ";
+  command += args;
+  return run_command(command);
+}
+#endif
 
 }  // namespace glimpse::testing

@@ -10,6 +10,7 @@
 #include "io/splat_formats.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/tiny_capture.h"
+#include "tests/support/errors.h"
 
 #include <gtest/gtest.h>
 
@@ -24,6 +25,8 @@
 
 namespace glimpse {
 namespace {
+
+using glimpse::testing::error_of;
 namespace fs = std::filesystem;
 
 std::string read_bytes(const fs::path& path) {
@@ -49,18 +52,6 @@ bool eventually(F done) {
   }
   return false;
 }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return error_message_without_location(e.what());
-  }
-  return "";
-}
-
-#define EXPECT_HAS(text, part) \
-  EXPECT_NE((text).find(part), std::string::npos) << "'" << (text) << "' lacks '" << (part) << "'"
 
 TEST(Session, PauseStepAndResumeGiveTheUninterruptedResult) {
   const TinyCapture capture;

@@ -6,37 +6,24 @@
 #include "io/image_io.h"
 #include "io/splat_formats.h"
 #include "tests/app/fake_session_client.h"
+#include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
 
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
-#include <sys/wait.h>
 
 namespace glimpse::viewer {
 namespace {
 
 namespace fs = std::filesystem;
+using glimpse::testing::ProgramRun;
+using glimpse::testing::shell_quoted;
 using glimpse::testing::TempDir;
-
-struct ProgramRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// 'path' for the shell (test paths hold no single quotes).
-std::string shell_quoted(const fs::path& path) {
-  std::string s = "'";
-  s += path.string();
-  s += "'";
-  return s;
-}
 
 // Runs the viewer under xvfb-run with `args`.
 ProgramRun run_viewer(const std::string& args) {
@@ -44,17 +31,7 @@ ProgramRun run_viewer(const std::string& args) {
   command += shell_quoted(GLIMPSE_VIEWER_BINARY);
   command += " ";
   command += args;
-  command += " 2>&1";
-  ProgramRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return glimpse::testing::run_command(command);
 }
 
 Image<uint8_t> read_screenshot(const fs::path& path) {
