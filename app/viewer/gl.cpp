@@ -28,6 +28,22 @@ GLuint compile_shader(GLenum type, const char* source, const std::string& what) 
   return shader;
 }
 
+// Links `program` (its shaders attached); throws with the link log, deleting it, when it fails.
+GLuint linked(GLuint program, const std::string& what) {
+  glLinkProgram(program);
+  GLint ok = GL_FALSE;
+  glGetProgramiv(program, GL_LINK_STATUS, &ok);
+  if (ok != GL_TRUE) {
+    GLint length = 0;
+    glGetProgramiv(program, GL_INFO_LOG_LENGTH, &length);
+    std::string log(static_cast<size_t>(std::max(length, 1)), '\0');
+    glGetProgramInfoLog(program, length, nullptr, log.data());
+    glDeleteProgram(program);
+    GLIMPSE_FAIL() << what << ": the shader program does not link: " << log.c_str();
+  }
+  return program;
+}
+
 }  // namespace
 
 GLuint compile_program(const char* vertex_source, const char* fragment_source,
@@ -43,20 +59,9 @@ GLuint compile_program(const char* vertex_source, const char* fragment_source,
   const GLuint program = glCreateProgram();
   glAttachShader(program, vs);
   glAttachShader(program, fs);
-  glLinkProgram(program);
   glDeleteShader(vs);
   glDeleteShader(fs);
-  GLint ok = GL_FALSE;
-  glGetProgramiv(program, GL_LINK_STATUS, &ok);
-  if (ok != GL_TRUE) {
-    GLint length = 0;
-    glGetProgramiv(program, GL_INFO_LOG_LENGTH, &length);
-    std::string log(static_cast<size_t>(std::max(length, 1)), '\0');
-    glGetProgramInfoLog(program, length, nullptr, log.data());
-    glDeleteProgram(program);
-    GLIMPSE_FAIL() << what << ": the shader program does not link: " << log.c_str();
-  }
-  return program;
+  return linked(program, what);
 }
 
 GLuint compile_feedback_program(const char* vertex_source, const char* const* varyings,
@@ -65,19 +70,8 @@ GLuint compile_feedback_program(const char* vertex_source, const char* const* va
   const GLuint program = glCreateProgram();
   glAttachShader(program, vs);
   glTransformFeedbackVaryings(program, num_varyings, varyings, GL_INTERLEAVED_ATTRIBS);
-  glLinkProgram(program);
   glDeleteShader(vs);
-  GLint ok = GL_FALSE;
-  glGetProgramiv(program, GL_LINK_STATUS, &ok);
-  if (ok != GL_TRUE) {
-    GLint length = 0;
-    glGetProgramiv(program, GL_INFO_LOG_LENGTH, &length);
-    std::string log(static_cast<size_t>(std::max(length, 1)), '\0');
-    glGetProgramInfoLog(program, length, nullptr, log.data());
-    glDeleteProgram(program);
-    GLIMPSE_FAIL() << what << ": the shader program does not link: " << log.c_str();
-  }
-  return program;
+  return linked(program, what);
 }
 
 std::array<float, 16> clip_from_world(const Camera& c, double near, double far) {

@@ -8,6 +8,7 @@
 #include "shaders/embedded_shaders.h"
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <numeric>
 
 namespace glimpse::viewer {
@@ -225,20 +226,35 @@ std::array<Vec3<double>, 4> image_corners_in_world(const Camera& c, double depth
   return out;
 }
 
+namespace {
+
+// A vertex array over one new buffer of interleaved floats: attribute i has sizes[i] of them.
+void make_interleaved_vertex_array(std::initializer_list<int> sizes, GLuint& vao, GLuint& buffer) {
+  int stride = 0;
+  for (int size : sizes) stride += size;
+  glGenVertexArrays(1, &vao);
+  glGenBuffers(1, &buffer);
+  glBindVertexArray(vao);
+  glBindBuffer(GL_ARRAY_BUFFER, buffer);
+  GLuint location = 0;
+  size_t offset = 0;
+  for (int size : sizes) {
+    glEnableVertexAttribArray(location);
+    glVertexAttribPointer(location, size, GL_FLOAT, GL_FALSE, stride * sizeof(float),
+                          reinterpret_cast<const void*>(offset * sizeof(float)));
+    ++location;
+    offset += size;
+  }
+  glBindVertexArray(0);
+  glBindBuffer(GL_ARRAY_BUFFER, 0);
+}
+
+}  // namespace
+
 LineBatch::LineBatch() {
   program_ = compile_program(shaders::kShaderLinesVert, shaders::kShaderLinesFrag, "line display");
   u_clip_ = glGetUniformLocation(program_, "u_clip_from_world");
-  glGenVertexArrays(1, &vao_);
-  glGenBuffers(1, &buffer_);
-  glBindVertexArray(vao_);
-  glBindBuffer(GL_ARRAY_BUFFER, buffer_);
-  glEnableVertexAttribArray(0);
-  glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, 7 * sizeof(float), nullptr);
-  glEnableVertexAttribArray(1);
-  glVertexAttribPointer(1, 4, GL_FLOAT, GL_FALSE, 7 * sizeof(float),
-                        reinterpret_cast<const void*>(3 * sizeof(float)));
-  glBindVertexArray(0);
-  glBindBuffer(GL_ARRAY_BUFFER, 0);
+  make_interleaved_vertex_array({3, 4}, vao_, buffer_);  // position, colour
 }
 
 LineBatch::~LineBatch() {
@@ -295,17 +311,7 @@ ImageQuads::ImageQuads() {
   u_clip_ = glGetUniformLocation(program_, "u_clip_from_world");
   u_image_ = glGetUniformLocation(program_, "u_image");
   u_opacity_ = glGetUniformLocation(program_, "u_opacity");
-  glGenVertexArrays(1, &vao_);
-  glGenBuffers(1, &buffer_);
-  glBindVertexArray(vao_);
-  glBindBuffer(GL_ARRAY_BUFFER, buffer_);
-  glEnableVertexAttribArray(0);
-  glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, 5 * sizeof(float), nullptr);
-  glEnableVertexAttribArray(1);
-  glVertexAttribPointer(1, 2, GL_FLOAT, GL_FALSE, 5 * sizeof(float),
-                        reinterpret_cast<const void*>(3 * sizeof(float)));
-  glBindVertexArray(0);
-  glBindBuffer(GL_ARRAY_BUFFER, 0);
+  make_interleaved_vertex_array({3, 2}, vao_, buffer_);  // position, texture coordinate
 }
 
 ImageQuads::~ImageQuads() {
