@@ -31,9 +31,6 @@ namespace glimpse {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// The Gaussians whose centre lies inside `box`.
 Gaussians crop_gaussians(const Gaussians& g, const WorldBox& box) {
   std::vector<int64_t> inside;
   for (size_t i = 0; i < g.size(); ++i)
@@ -41,6 +38,8 @@ Gaussians crop_gaussians(const Gaussians& g, const WorldBox& box) {
       inside.push_back(static_cast<int64_t>(i));
   return gather_gaussians(g, inside);
 }
+
+namespace {
 
 std::string stem_of(const std::string& name) { return fs::path(name).stem().string(); }
 

@@ -41,6 +41,9 @@ struct ExportReport {
   double seconds = 0;
 };
 
+// The Gaussians whose centre lies inside `box` (faces included), in their order.
+Gaussians crop_gaussians(const Gaussians& g, const WorldBox& box);
+
 // The saved model of a run folder: <run>/point_cloud/iteration_N/point_cloud.ply for the given
 // iteration (or the largest N when iteration < 0). Throws glimpse::Error naming the folder when
 // it has none, or naming the iterations it has when the one asked for is missing.

@@ -1,10 +1,11 @@
 // The read-only session over a splat file (see model_session.h).
 #include "app/model_session.h"
 
+#include "app/export_command.h"
 #include "core/check.h"
 #include "io/cameras_json.h"
+#include "io/image_io.h"
 #include "io/splat_formats.h"
-#include "optim/densify.h"
 
 #include <algorithm>
 #include <cmath>
@@ -115,11 +116,7 @@ Image<uint8_t> ModelSession::thumbnail(int view_index, int max_side) {
   const ViewRender r = render(scaled_camera(camera, static_cast<double>(w) / camera.width,
                                             static_cast<double>(h) / camera.height, w, h),
                               -1);
-  Image<uint8_t> out(w, h, 3);
-  for (size_t i = 0; i < out.vector().size(); ++i)
-    out.vector()[i] =
-        static_cast<uint8_t>(std::lround(std::clamp(r.render.vector()[i], 0.f, 1.f) * 255.f));
-  return out;
+  return to_bytes(r.render);
 }
 
 std::shared_ptr<const SplatSnapshot> ModelSession::snapshot(uint64_t newer_than) {
@@ -173,18 +170,10 @@ void ModelSession::export_model(const SessionExport& request) {
     const std::array<double, 6>& b = *request.crop;
     for (int a = 0; a < 3; ++a)
       GLIMPSE_CHECK(b[a] < b[a + 3]) << "export: the crop box needs min < max on every axis";
-    std::vector<int64_t> inside;
-    for (size_t i = 0; i < all.size(); ++i) {
-      bool in = true;
-      for (int a = 0; a < 3; ++a) {
-        const double v = all.means[3 * i + a];
-        in = in && v >= b[a] && v <= b[a + 3];
-      }
-      if (in) inside.push_back(static_cast<int64_t>(i));
-    }
-    GLIMPSE_CHECK(!inside.empty())
+    const Gaussians cropped = crop_gaussians(all, WorldBox{{b[0], b[1], b[2]}, {b[3], b[4], b[5]}});
+    GLIMPSE_CHECK(cropped.size() > 0)
         << "export: the crop box keeps none of the " << all.size() << " Gaussians of " << name_;
-    write_splat_file(request.output, gather_gaussians(all, inside), format);
+    write_splat_file(request.output, cropped, format);
   }
   add_log(LogLevel::Info,
           "exported " + std::string(splat_format_name(format)) + " to " + request.output);

@@ -32,21 +32,13 @@ constexpr size_t kMaxCurveReply = 100000;
 constexpr int kThumbnailSide = 256;       // thumbnails kept per view (longest side)
 constexpr double kStatusSmoothing = 0.1;  // weight of the newest step in the step-time averages
 
-// 8-bit RGB of an image reduced to fit max_side (area filter), never enlarged.
+// 8 bits of an (RGB) image reduced to fit max_side (area filter), never enlarged.
 Image<uint8_t> to_thumbnail(const Image<float>& image, int max_side) {
   const int w = image.width(), h = image.height();
   const double s = std::min(1.0, static_cast<double>(max_side) / std::max(w, h));
   const int tw = std::max(1, static_cast<int>(std::lround(w * s)));
   const int th = std::max(1, static_cast<int>(std::lround(h * s)));
-  const Image<float> small = (tw == w && th == h) ? image : resize_image_area(image, tw, th);
-  Image<uint8_t> out(tw, th, 3);
-  for (int y = 0; y < th; ++y)
-    for (int x = 0; x < tw; ++x)
-      for (int c = 0; c < 3; ++c) {
-        const float v = small.at(x, y, std::min(c, small.channels() - 1));
-        out.at(x, y, c) = static_cast<uint8_t>(std::lround(std::clamp(v, 0.f, 1.f) * 255.f));
-      }
-  return out;
+  return to_bytes((tw == w && th == h) ? image : resize_image_area(image, tw, th));
 }
 
 Image<uint8_t> shrink_thumbnail(const Image<uint8_t>& t, int max_side) {

@@ -623,8 +623,9 @@ void TrainRun::set_config(const TrainConfig& config) {
   State& s = *s_;
   GLIMPSE_CHECK(s.loaded && !s.prepared)
       << "the settings can only change after loading and before training starts";
+  const nlohmann::json wanted = config.to_json(), loaded = s.config.to_json();
   for (const char* key : {"dataset", "format", "factor", "llff_bd_factor", "downscale"})
-    GLIMPSE_CHECK(config.to_json()[key] == s.config.to_json()[key])
+    GLIMPSE_CHECK(wanted[key] == loaded[key])
         << "the setting '" << key
         << "' decides what is loaded: open the dataset again to change it";
   config.check();

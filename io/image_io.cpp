@@ -179,6 +179,12 @@ uint8_t to_byte(float v) {
 
 }  // namespace
 
+Image<uint8_t> to_bytes(const Image<float>& image) {
+  Image<uint8_t> out(image.width(), image.height(), image.channels());
+  for (size_t i = 0; i < image.size(); ++i) out.data()[i] = to_byte(image.data()[i]);
+  return out;
+}
+
 Image<float> read_image_rgb(const std::string& path) {
   const cv::Mat f = to_unit_float(decode_image(path), path);
   cv::Mat rgb;

@@ -5,6 +5,7 @@
 #include "core/dataset.h"
 #include "core/image.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ Image<float> colorize_depth(const Image<float>& depth, float near, float far);
 // result is wider than the depth map by the bar. Requires 0 < near < far, both finite.
 Image<float> depth_preview(const Image<float>& depth, double near, double far,
                            bool with_scale = true);
+
+// The image with 8 bits per value: [0, 1] rounded to 0..255 (below 0 and NaN: 0; above 1: 255),
+// the quantisation write_png uses.
+Image<uint8_t> to_bytes(const Image<float>& image);
 
 // Resamples to width x height with pixel-area averaging (cv::INTER_AREA; a box filter when
 // shrinking by an integer factor), any channel count.

@@ -50,17 +50,10 @@ ImTextureID texture_id(const Texture& t) {
   return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(t.id()));
 }
 
-// RGB (or grey) float image in [0, 1] -> 8 bits.
-std::vector<unsigned char> to_bytes(const Image<float>& image) {
-  std::vector<unsigned char> out(image.size());
-  for (size_t i = 0; i < image.size(); ++i)
-    out[i] = static_cast<unsigned char>(std::lround(255.f * std::clamp(image.data()[i], 0.f, 1.f)));
-  return out;
-}
-
+// An RGB (or grey) float image in [0, 1], as 8 bits.
 void upload_float(Texture& texture, const Image<float>& image) {
   if (image.empty()) return;
-  const std::vector<unsigned char> bytes = to_bytes(image);
+  const Image<uint8_t> bytes = glimpse::to_bytes(image);
   texture.upload(bytes.data(), image.width(), image.height(), image.channels());
 }
 
