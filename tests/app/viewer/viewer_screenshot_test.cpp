@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <unistd.h>
 
 namespace glimpse::viewer {
 namespace {
@@ -25,13 +26,29 @@ using glimpse::testing::ProgramRun;
 using glimpse::testing::shell_quoted;
 using glimpse::testing::TempDir;
 
-// Runs the viewer under xvfb-run with `args`.
+// Runs the viewer under xvfb-run with `args`. The exit code is the viewer's own, written to a file
+// by a shell inside the virtual display: xvfb-run replaces it with its own when its clean-up
+// fails ("problem while cleaning up temporary directory", seen once in CI).
 ProgramRun run_viewer(const std::string& args) {
-  std::string command = "xvfb-run -a -s '-screen 0 1280x800x24' ";
+  static int runs = 0;
+  const fs::path exit_file =
+      fs::temp_directory_path() /
+      ("glimpse_viewer_exit_" + std::to_string(getpid()) + "_" + std::to_string(++runs));
+  std::string command = "GLIMPSE_EXIT_FILE=";
+  command += shell_quoted(exit_file);
+  command +=
+      " xvfb-run -a -s '-screen 0 1280x800x24' sh -c '\"$@\"; echo $? > \"$GLIMPSE_EXIT_FILE\"' "
+      "sh ";
   command += shell_quoted(GLIMPSE_VIEWER_BINARY);
   command += " ";
   command += args;
-  return glimpse::testing::run_command(command);
+  ProgramRun run = glimpse::testing::run_command(command);
+  std::ifstream in(exit_file);
+  int code = -1;
+  if (in >> code) run.exit_code = code;
+  std::error_code ec;
+  fs::remove(exit_file, ec);
+  return run;
 }
 
 Image<uint8_t> read_screenshot(const fs::path& path) {
