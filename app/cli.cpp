@@ -128,7 +128,7 @@ int run_cli(int argc, const char* const* argv) {
   const TrainConfig train_defaults;  // shown in --help
   TrainConfig train_flags;
   std::string train_config_path, train_device, train_strategy, train_init, train_protocol;
-  std::string train_scene_scale;
+  std::string train_scene_scale, train_masks;
   bool train_resume = false, train_dump_config = false, train_profile = false;
   CLI::App* train_cmd = app.add_subcommand(
       "train",
@@ -166,6 +166,13 @@ int run_cli(int argc, const char* const* argv) {
                    "initial Gaussians) or cameras (the camera spread, as the reference 3DGS)")
       ->check(CLI::IsMember({"depth", "cameras"}))
       ->default_str(scene_scale_name(train_defaults.scene_scale));
+  train_cmd
+      ->add_option("--training-masks", train_masks,
+                   "Masks of the training views (transparent outside): auto (dark on the DTU "
+                   "protocol, else dataset), dataset (its object masks; on DTU not the protocol), "
+                   "dark (dark background from the images, DNGaussian's DTU heuristic) or none")
+      ->check(CLI::IsMember({"auto", "dataset", "dark", "none"}))
+      ->default_str(training_masks_name(train_defaults.training_masks));
   train_cmd->add_option("--cache-dir", train_flags.cache_dir,
                         "Cache for multi-view stereo results, shared by runs on the same views "
                         "(default: the output folder)");
@@ -465,6 +472,7 @@ int run_cli(int argc, const char* const* argv) {
       if (!given("--init")) flags["init"] = "ply";
     }
     if (given("--scene-scale")) flags["scene_scale"] = train_scene_scale;
+    if (given("--training-masks")) flags["training_masks"] = train_masks;
     if (given("--cache-dir")) flags["cache_dir"] = train_flags.cache_dir;
     if (given("--colmap")) flags["colmap_path"] = train_flags.colmap_path;
     if (given("--save-every")) flags["save_every"] = train_flags.save_every;

@@ -93,6 +93,18 @@ void save_cloud(const fs::path& path, const PointCloud& cloud) {
   }
 }
 
+void append_gaussians(Gaussians& to, const Gaussians& more) {
+  GLIMPSE_CHECK_EQ(to.sh_degree, more.sh_degree) << "init: SH degrees differ";
+  auto add = [](std::vector<float>& a, const std::vector<float>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+  };
+  add(to.means, more.means);
+  add(to.log_scales, more.log_scales);
+  add(to.quats, more.quats);
+  add(to.opacity_logits, more.opacity_logits);
+  add(to.sh, more.sh);
+}
+
 // One initialiser; throws glimpse::Error (with the reason) when it cannot run here.
 Gaussians run_one(InitMethod method, const TrainConfig& config, const Dataset& dataset,
                   const std::vector<View>& views, const fs::path& out, const PointCloud& sfm_points,
@@ -162,7 +174,23 @@ Gaussians run_one(InitMethod method, const TrainConfig& config, const Dataset& d
           << kMinMvsPoints << " needed): too little texture or overlap between the views";
       save_cloud(out / "init" / "mvs.ply", cloud);
       points = static_cast<int64_t>(cloud.size());
-      return gaussians_from_points(cloud, point_options(config), config.trainer.sh_degree);
+      Gaussians g = gaussians_from_points(cloud, point_options(config), config.trainer.sh_degree);
+      if (config.init_fill) {
+        DepthInitOptions fill_options;
+        fill_options.stride = config.init_stride;
+        fill_options.opacity = config.init_opacity;
+        fill_options.scale_factor = config.init_scale;
+        const Gaussians fill = init_from_depth(
+            views, uncovered_pixel_depths(views, mvs.depths, config.init_fill_behind), fill_options,
+            config.trainer.sh_degree);
+        GLIMPSE_LOG(Info) << "init: " << fill.size()
+                          << " Gaussians for the pixels without multi-view depth (hole-filled "
+                             "depth, behind the "
+                          << config.init_fill_behind << " quantile)";
+        append_gaussians(g, fill);
+        points += static_cast<int64_t>(fill.size());
+      }
+      return g;
     }
     case InitMethod::Colmap: {
       PointCloud cloud;

@@ -25,6 +25,7 @@
 #include "io/plot.h"
 #include "io/splat_ply.h"
 #include "optim/losses.h"
+#include "priors/background_mask.h"
 #include "priors/init_from_depth.h"
 #include "priors/point_init.h"
 #include "renderer/kernels/sh.h"
@@ -123,6 +124,55 @@ void prepare_output_folder(const fs::path& out) {
                    << " is not writable: " << error_message_without_location(e.what());
   }
   fs::remove(probe, ec);
+}
+
+// Gives the training views the masks config.training_masks asks for (the dataset's kept, the dark
+// background's made from the images, or none), writes the masks used to <out>/training_masks/
+// and returns what was done, for the report.
+std::string apply_training_masks(const TrainConfig& config, std::vector<View>& views,
+                                 const fs::path& out) {
+  const TrainingMasks masks = resolve_training_masks(config.training_masks, config.protocol);
+  size_t masked = 0, pixels = 0, with_mask = 0;
+  for (View& v : views) {
+    if (masks == TrainingMasks::Dark) {
+      v.mask = dark_background_mask(v.image, config.dark_background);
+    } else if (masks == TrainingMasks::None) {
+      v.mask = Image<float>();
+    } else if (!v.mask.empty()) {  // Dataset: kept as loaded
+      for (float m : v.mask.vector()) masked += m < 0.5f;
+    }
+    if (v.mask.empty()) continue;
+    ++with_mask;
+    pixels += v.mask.num_pixels();
+    if (masks == TrainingMasks::Dark)
+      for (float m : v.mask.vector()) masked += m < 0.5f;
+  }
+  std::ostringstream what;
+  what << training_masks_name(masks);
+  if (config.training_masks == TrainingMasks::Auto) what << " (auto)";
+  if (masks == TrainingMasks::Dark)
+    what << ": dark background (max RGB < " << format_number(config.dark_background.threshold)
+         << " over " << config.dark_background.run << " pixels up a column)";
+  else if (masks == TrainingMasks::Dataset)
+    what << ": the dataset's object masks"
+         << (config.protocol == EvalProtocol::Dtu
+                 ? " (extra supervision: not the DTU protocol, figures not comparable)"
+                 : "");
+  if (with_mask == 0) {
+    what << (masks == TrainingMasks::None ? "" : "; no training view has one");
+    return what.str();
+  }
+  what << "; " << with_mask << " of " << views.size() << " training views, " << std::fixed
+       << std::setprecision(1) << 100.0 * static_cast<double>(masked) / static_cast<double>(pixels)
+       << " % of their pixels background";
+  const fs::path dir = out / "training_masks";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  GLIMPSE_CHECK(!ec) << "train: cannot create " << dir.string() << ": " << ec.message();
+  for (const View& v : views)
+    if (!v.mask.empty())
+      write_png((dir / fs::path(v.name).replace_extension(".png")).string(), v.mask);
+  return what.str();
 }
 
 // Mean absolute RGB error per pixel as a turbo heat map (0 blue .. kErrorMapMax red).
@@ -396,6 +446,7 @@ nlohmann::json TrainResult::to_json() const {
             {"width", image_width},
             {"height", image_height}}},
           {"protocol", protocol},
+          {"training_masks", training_masks},
           {"metrics",
            {{"masked", masked_metrics},
             {"ssim", kSsim3dgsName},
@@ -440,6 +491,7 @@ std::string TrainResult::to_markdown() const {
   md << "- dataset: `" << dataset_root << "` (" << dataset_format << ", " << num_dataset_views
      << " views, " << image_width << "x" << image_height << ")\n";
   md << "- split: " << protocol << "\n";
+  md << "- training masks: " << training_masks << "\n";
   if (test.views.empty())
     md << "- **no held-out views**: the figures below are on the training views, not test "
           "figures\n";
@@ -656,6 +708,8 @@ void TrainRun::prepare() {
   for (int id : s.train_ids) train_views.push_back(s.dataset.views[id]);
 
   prepare_output_folder(out);
+  result.training_masks = apply_training_masks(config, train_views, out);
+  GLIMPSE_LOG(Info) << "train: training masks: " << result.training_masks;
 
   // [SECTION] initialisation ------------------------------------------------------------------
   // A resumed run redoes it (the MVS and COLMAP stages reuse their caches): the checkpoint

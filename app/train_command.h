@@ -81,6 +81,7 @@ struct TrainResult {
   int image_width = 0, image_height = 0;  // of the first view (the evaluation resolution)
   std::string protocol;         // describe_protocol() of the split, or how the split was chosen
   bool masked_metrics = false;  // DTU protocol: metrics on the object masks
+  std::string training_masks;   // the masks the training views carried, and how many pixels
   std::string lpips;  // "LPIPS-VGG v0.1, inputs [0,1], weights <file>" or "unavailable: <why>"
   int64_t num_initial_gaussians = 0;
   double scene_extent = 0;  // the scale the position lr and densification were relative to

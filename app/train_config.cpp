@@ -48,6 +48,11 @@ constexpr std::pair<const char*, DepthSource> kDepthSourceNames[] = {{"auto", De
                                                                      {"files", DepthSource::Files},
                                                                      {"model", DepthSource::Model},
                                                                      {"none", DepthSource::None}};
+constexpr std::pair<const char*, TrainingMasks> kTrainingMasksNames[] = {
+    {"auto", TrainingMasks::Auto},
+    {"dataset", TrainingMasks::Dataset},
+    {"dark", TrainingMasks::Dark},
+    {"none", TrainingMasks::None}};
 constexpr std::pair<const char*, DepthPriorKind> kDepthKindNames[] = {
     {"depth", DepthPriorKind::Depth}, {"inverse", DepthPriorKind::InverseDepth}};
 
@@ -103,6 +108,13 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("colmap_path", c.colmap_path);
   v("init_max_points", c.init_max_points);
   v("hull_resolution", c.hull_resolution);
+  v("init_fill", c.init_fill);
+  v("init_fill_behind", c.init_fill_behind);
+  v("training_masks", c.training_masks);
+  v.object("dark_background", [&] {
+    v("threshold", c.dark_background.threshold);
+    v("run", c.dark_background.run);
+  });
   v("scene_scale", c.scene_scale);
   v("guessed_geometry_lr_factor", c.guessed_geometry_lr_factor);
   v("cache_dir", c.cache_dir);
@@ -245,6 +257,7 @@ Json encode(ExtentMode v) { return name_of(kExtentNames, v); }
 Json encode(AntiAliasing v) { return name_of(kAntiAliasingNames, v); }
 Json encode(DepthSource v) { return name_of(kDepthSourceNames, v); }
 Json encode(DepthPriorKind v) { return name_of(kDepthKindNames, v); }
+Json encode(TrainingMasks v) { return name_of(kTrainingMasksNames, v); }
 
 class JsonWriter {
  public:
@@ -419,6 +432,9 @@ class JsonReader {
   void decode(const Json& j, DepthPriorKind& v, const std::string& key) const {
     decode_enum(j, v, key, kDepthKindNames);
   }
+  void decode(const Json& j, TrainingMasks& v, const std::string& key) const {
+    decode_enum(j, v, key, kTrainingMasksNames);
+  }
 
   std::string what_;
   std::vector<Frame> frames_;
@@ -446,6 +462,11 @@ const char* densify_strategy_name(DensifyStrategy strategy) {
 const char* extent_mode_name(ExtentMode mode) { return name_of(kExtentNames, mode); }
 const char* antialiasing_mode_name(AntiAliasing mode) { return name_of(kAntiAliasingNames, mode); }
 const char* depth_source_name(DepthSource source) { return name_of(kDepthSourceNames, source); }
+const char* training_masks_name(TrainingMasks masks) { return name_of(kTrainingMasksNames, masks); }
+TrainingMasks resolve_training_masks(TrainingMasks masks, EvalProtocol protocol) {
+  if (masks != TrainingMasks::Auto) return masks;
+  return protocol == EvalProtocol::Dtu ? TrainingMasks::Dark : TrainingMasks::Dataset;
+}
 DepthSource depth_source_from_name(const std::string& name) {
   for (const auto& [n, v] : kDepthSourceNames)
     if (name == n) return v;
@@ -493,6 +514,13 @@ void TrainConfig::check(bool require_paths) const {
   GLIMPSE_CHECK(std::isfinite(llff_bd_factor) && llff_bd_factor >= 0)
       << "train: llff_bd_factor must be >= 0 (0: no rescaling), got " << llff_bd_factor;
   GLIMPSE_CHECK(downscale >= 1) << "train: downscale must be >= 1, got " << downscale;
+  GLIMPSE_CHECK(init_fill_behind >= 0.f && init_fill_behind <= 1.f)
+      << "train: init_fill_behind must be in [0, 1], got " << init_fill_behind;
+  try {
+    dark_background.check();
+  } catch (const Error& e) {
+    GLIMPSE_FAIL() << "train: " << error_message_without_location(e.what());
+  }
   GLIMPSE_CHECK(holdout >= 0) << "train: holdout must be >= 0 (0: the dataset's split), got "
                               << holdout;
   {

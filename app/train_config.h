@@ -5,6 +5,7 @@
 
 #include "optim/prior_terms.h"
 #include "optim/trainer.h"
+#include "priors/background_mask.h"
 #include "priors/depth_prior.h"
 
 #include <nlohmann/json.hpp>
@@ -51,6 +52,18 @@ enum class EvalProtocol {
          // masked metrics (PSNR over the object mask, SSIM/LPIPS on white-composited images)
 };
 
+// Which masks the training views carry. Outside a mask the trainer composites the target over the
+// step's background (with the random background, Gaussians there must become transparent), and
+// the mask-aware initialisers (MVS cloud filtering, visual hull) use them.
+enum class TrainingMasks {
+  Auto,     // DTU protocol: Dark (the protocol's object masks are for evaluation only, as in
+            // every published method); otherwise Dataset
+  Dataset,  // the dataset's object masks where it has them (an object capture with masks; on the
+            // DTU protocol this is extra supervision and the figures are not comparable)
+  Dark,     // the images' dark background (priors/background_mask.h; DNGaussian's DTU heuristic)
+  None,     // none: every pixel is trained as it is
+};
+
 // Where the depth priors of the depth losses and floater pruning come from.
 enum class DepthSource {
   Auto,   // files when depth_dir is set, else the network when depth_model is set, else mvs
@@ -76,6 +89,11 @@ struct PriorsConfig {
   SelfConsistencyOptions self_consistency;  // Binocular3DGS's shifted-camera consistency
   bool uses_depth() const { return depth.any_loss() || depth.prune_until > 0; }
 };
+
+// "auto"/"dataset"/"dark"/"none".
+const char* training_masks_name(TrainingMasks masks);
+// The masks a run with this configuration uses (Auto resolved by the protocol).
+TrainingMasks resolve_training_masks(TrainingMasks masks, EvalProtocol protocol);
 
 // "none"/"llff"/"dtu", "auto"/"cpu"/"cuda", "cameras"/"depth",
 // "auto"/"mvs"/"colmap"/"hull"/"depth"/"random"/"points"/"ply", "adc"/"mcmc"/"none",
@@ -137,7 +155,14 @@ struct TrainConfig {
   // and training runs 1.7x faster (30k: 22.37 dB).
   int init_max_points = 60000;
   int hull_resolution = 160;  // hull init: voxels along the longest side of the box
-  SceneScale scene_scale = SceneScale::Depth;  // what trainer.lr.means_* are relative to
+  // MVS init: also one Gaussian per init_stride block of the training views' pixels that have no
+  // multi-view depth (textureless surfaces), at the hole-filled depth pushed behind this quantile
+  // of the view's measured depths (priors/init_from_depth.h uncovered_pixel_depths).
+  bool init_fill = false;
+  float init_fill_behind = 0.9f;
+  TrainingMasks training_masks = TrainingMasks::Auto;  // see TrainingMasks
+  DarkBackgroundOptions dark_background;               // TrainingMasks::Dark's thresholds
+  SceneScale scene_scale = SceneScale::Depth;          // what trainer.lr.means_* are relative to
   // The position learning rate (trainer.lr.means_*) is multiplied by this for initialisers that
   // guess the geometry (depth: a plane at the mean depth; random; hull: the carved volume, whose
   // front lies before the surface): their Gaussians must travel to the surface, where those of

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace glimpse {
 
@@ -83,6 +84,109 @@ Gaussians init_from_depth(const std::vector<View>& views, const std::vector<Imag
   }
   g.check("depth init");
   return g;
+}
+
+Image<float> fill_depth_holes(const Image<float>& depth) {
+  GLIMPSE_CHECK(depth.channels() == 1)
+      << "depth fill: the map must have 1 channel, it has " << depth.channels();
+  // Level 0: value * weight and weight (1 where valid).
+  struct Level {
+    int w = 0, h = 0;
+    std::vector<double> sum, weight;
+  };
+  std::vector<Level> levels(1);
+  Level& base = levels[0];
+  base.w = depth.width(), base.h = depth.height();
+  base.sum.assign(depth.num_pixels(), 0.0);
+  base.weight.assign(depth.num_pixels(), 0.0);
+  bool any = false;
+  for (size_t p = 0; p < depth.num_pixels(); ++p) {
+    const float d = depth.data()[p];
+    if (std::isfinite(d) && d > 0.f) base.sum[p] = d, base.weight[p] = 1.0, any = true;
+  }
+  if (!any) return depth;
+  // Push: 2x2 sums up to one pixel.
+  while (levels.back().w > 1 || levels.back().h > 1) {
+    const Level& fine = levels.back();
+    Level coarse;
+    coarse.w = (fine.w + 1) / 2, coarse.h = (fine.h + 1) / 2;
+    coarse.sum.assign(static_cast<size_t>(coarse.w) * coarse.h, 0.0);
+    coarse.weight.assign(coarse.sum.size(), 0.0);
+    for (int y = 0; y < fine.h; ++y)
+      for (int x = 0; x < fine.w; ++x) {
+        const size_t f = static_cast<size_t>(y) * fine.w + x;
+        const size_t c = static_cast<size_t>(y / 2) * coarse.w + x / 2;
+        coarse.sum[c] += fine.sum[f];
+        coarse.weight[c] += fine.weight[f];
+      }
+    levels.push_back(std::move(coarse));
+  }
+  // Pull: each level's empty pixels take the coarser level's bilinear mean (sampled at the pixel's
+  // centre); partially covered pixels keep their own mean.
+  std::vector<double> value(1, levels.back().sum[0] / levels.back().weight[0]);
+  for (size_t l = levels.size() - 1; l-- > 0;) {
+    const Level& fine = levels[l];
+    const int cw = levels[l + 1].w, ch = levels[l + 1].h;
+    std::vector<double> next(fine.sum.size());
+    for (int y = 0; y < fine.h; ++y)
+      for (int x = 0; x < fine.w; ++x) {
+        const size_t f = static_cast<size_t>(y) * fine.w + x;
+        if (fine.weight[f] > 0.0) {
+          next[f] = fine.sum[f] / fine.weight[f];
+          continue;
+        }
+        const double u = std::clamp((x + 0.5) / 2.0 - 0.5, 0.0, static_cast<double>(cw - 1));
+        const double v = std::clamp((y + 0.5) / 2.0 - 0.5, 0.0, static_cast<double>(ch - 1));
+        const int x0 = static_cast<int>(u), y0 = static_cast<int>(v);
+        const int x1 = std::min(x0 + 1, cw - 1), y1 = std::min(y0 + 1, ch - 1);
+        const double fx = u - x0, fy = v - y0;
+        auto at = [&](int xx, int yy) { return value[static_cast<size_t>(yy) * cw + xx]; };
+        next[f] = (at(x0, y0) * (1 - fx) + at(x1, y0) * fx) * (1 - fy) +
+                  (at(x0, y1) * (1 - fx) + at(x1, y1) * fx) * fy;
+      }
+    value = std::move(next);
+  }
+  Image<float> out = depth;
+  for (size_t p = 0; p < out.num_pixels(); ++p)
+    if (base.weight[p] == 0.0) out.data()[p] = static_cast<float>(value[p]);
+  return out;
+}
+
+std::vector<Image<float>> uncovered_pixel_depths(const std::vector<View>& views,
+                                                 const std::vector<Image<float>>& depths,
+                                                 float behind) {
+  GLIMPSE_CHECK(behind >= 0.f && behind <= 1.f)
+      << "uncovered pixels: the 'behind' quantile must be in [0, 1], got " << behind;
+  GLIMPSE_CHECK_EQ(views.size(), depths.size()) << "uncovered pixels: one depth map per view";
+  std::vector<Image<float>> out;
+  for (size_t i = 0; i < views.size(); ++i) {
+    const View& v = views[i];
+    const Image<float>& d = depths[i];
+    GLIMPSE_CHECK(d.width() == v.camera.width && d.height() == v.camera.height && d.channels() == 1)
+        << "uncovered pixels: the depth map of view " << v.name << " is " << d.width() << "x"
+        << d.height() << "x" << d.channels() << ", the view " << v.camera.width << "x"
+        << v.camera.height;
+    const bool masked = !v.mask.empty();
+    GLIMPSE_CHECK(!masked || (v.mask.width() == d.width() && v.mask.height() == d.height()))
+        << "uncovered pixels: the mask of view " << v.name << " has another size";
+    std::vector<float> valid;
+    for (float x : d.vector())
+      if (std::isfinite(x) && x > 0.f) valid.push_back(x);
+    Image<float> holes(d.width(), d.height(), 1, 0.f);
+    if (!valid.empty()) {
+      const size_t k = std::min(valid.size() - 1, static_cast<size_t>(behind * valid.size()));
+      std::nth_element(valid.begin(), valid.begin() + static_cast<std::ptrdiff_t>(k), valid.end());
+      const float floor_depth = behind > 0.f ? valid[k] : 0.f;
+      const Image<float> filled = fill_depth_holes(d);
+      for (size_t p = 0; p < d.num_pixels(); ++p) {
+        const float x = d.data()[p];
+        if ((std::isfinite(x) && x > 0.f) || (masked && v.mask.data()[p] < 0.5f)) continue;
+        holes.data()[p] = std::max(filled.data()[p], floor_depth);
+      }
+    }
+    out.push_back(std::move(holes));
+  }
+  return out;
 }
 
 Image<float> constant_depth(int width, int height, float depth) {

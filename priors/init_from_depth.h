@@ -33,6 +33,23 @@ struct DepthInitOptions {
 Gaussians init_from_depth(const std::vector<View>& views, const std::vector<Image<float>>& depths,
                           const DepthInitOptions& options, int sh_degree);
 
+// Fills the invalid pixels (<= 0 or not finite) of a 1-channel depth map from the valid ones by
+// push-pull (Gortler et al. 1996): a pyramid of valid-weighted 2x2 means, then each level's holes
+// take the bilinear value of the coarser level. Valid pixels keep their value. A map without any
+// valid pixel comes back unchanged (all invalid).
+Image<float> fill_depth_holes(const Image<float>& depth);
+
+// Where the depth init places Gaussians for the pixels a fused point cloud leaves uncovered
+// (textureless table tops, walls): for each view, the pixels without valid depth in depths[i]
+// whose mask (when the view has one) keeps them get the hole-filled depth, pushed back to at
+// least the `behind` quantile of the view's valid depths (0: the filled depth as is; 0.9: behind
+// 90 % of the measured surface, where a guess is least likely to occlude it from other views);
+// every other pixel is 0 (skipped by init_from_depth). Throws glimpse::Error for a `behind`
+// outside [0, 1] or maps that do not match the views.
+std::vector<Image<float>> uncovered_pixel_depths(const std::vector<View>& views,
+                                                 const std::vector<Image<float>>& depths,
+                                                 float behind);
+
 // A width x height 1-channel depth map filled with `depth` (finite). Throws for non-positive sizes.
 Image<float> constant_depth(int width, int height, float depth);
 

@@ -15,6 +15,7 @@
 #include "io/splat_formats.h"
 #include "io/splat_ply.h"
 #include "optim/loss_term.h"
+#include "priors/background_mask.h"
 #include "priors/point_init.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/app/temp_dir.h"
@@ -433,6 +434,48 @@ TEST(TrainCommand, WithoutHeldOutViewsNoFigureIsCalledATestFigure) {
   EXPECT_EQ(with_split["test"]["views"].size(), 2u);
   EXPECT_HAS(with_split["protocol"].get<std::string>(),
              "the dataset's split (llff): 3 training, 2 test");
+}
+
+// The training masks: none, the dataset's (this capture has none) or the images' dark background,
+// whose masks are written beside the run and are those of priors/background_mask.h.
+TEST(TrainCommand, TrainingMasksAreChosenRecordedAndWritten) {
+  const TinyCapture capture;
+  TrainConfig config = tiny_config(capture, (capture.tmp() / "dark").string(), 2);
+  config.training_masks = TrainingMasks::Dark;
+  config.dark_background.threshold = 0.5f;  // the tiny scene's background is dark
+  config.dark_background.run = 3;
+  const TrainResult dark = run_train(config, logged());
+  EXPECT_HAS(dark.training_masks, "dark: dark background (max RGB < 0.5 over 3 pixels");
+  EXPECT_HAS(dark.training_masks, "3 of 3 training views");
+  const Json metrics = read_json(capture.tmp() / "dark" / "metrics.json");
+  EXPECT_EQ(metrics["training_masks"], dark.training_masks);
+  const Dataset dataset = read_llff(capture.root(), LlffOptions{1});
+  int written = 0;
+  for (const View& v : dataset.views) {
+    const fs::path png = capture.tmp() / "dark" / "training_masks" / v.name;
+    if (!fs::exists(png)) continue;
+    ++written;
+    const Image<float> saved = read_mask(png.string());
+    const Image<float> expected = dark_background_mask(v.image, config.dark_background);
+    ASSERT_EQ(saved.width(), expected.width());
+    for (size_t p = 0; p < expected.num_pixels(); ++p)
+      ASSERT_EQ(saved.data()[p], expected.data()[p]) << v.name << " pixel " << p;
+  }
+  EXPECT_EQ(written, 3);
+
+  config.output = (capture.tmp() / "none").string();
+  config.training_masks = TrainingMasks::None;
+  EXPECT_EQ(run_train(config, logged()).training_masks, "none");
+  EXPECT_FALSE(fs::exists(capture.tmp() / "none" / "training_masks"));
+
+  config.output = (capture.tmp() / "auto").string();
+  config.training_masks = TrainingMasks::Auto;  // no protocol: the dataset's, which has none
+  EXPECT_HAS(run_train(config, logged()).training_masks,
+             "dataset (auto): the dataset's object masks; no training view has one");
+  EXPECT_EQ(resolve_training_masks(TrainingMasks::Auto, EvalProtocol::Dtu), TrainingMasks::Dark);
+  EXPECT_EQ(resolve_training_masks(TrainingMasks::Auto, EvalProtocol::Llff),
+            TrainingMasks::Dataset);
+  EXPECT_EQ(resolve_training_masks(TrainingMasks::None, EvalProtocol::Dtu), TrainingMasks::None);
 }
 
 TEST(TrainCommand, ContinuesFromASplatFileOfAnyFormatAndDegree) {

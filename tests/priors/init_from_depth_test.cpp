@@ -205,3 +205,69 @@ TEST(ConstantDepth, FillsAndValidates) {
 
 }  // namespace
 }  // namespace glimpse
+
+namespace glimpse {
+namespace {
+
+TEST(FillDepthHoles, KeepsValidPixelsAndFillsHolesBetweenTheirValues) {
+  // Left half at depth 2, right half at depth 4, a hole band in the middle columns.
+  Image<float> d(16, 8, 1, 0.f);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 16; ++x) {
+      if (x < 6) d.at(x, y) = 2.f;
+      if (x >= 10) d.at(x, y) = 4.f;
+    }
+  d.at(3, 3) = std::numeric_limits<float>::quiet_NaN();  // invalid inside the valid part
+  const Image<float> f = fill_depth_holes(d);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 16; ++x) {
+      if (x == 3 && y == 3) {
+        EXPECT_NEAR(f.at(x, y), 2.f, 1e-5f);  // surrounded by 2s
+        continue;
+      }
+      if (x < 6) EXPECT_EQ(f.at(x, y), 2.f);
+      if (x >= 10) EXPECT_EQ(f.at(x, y), 4.f);
+      if (x >= 6 && x < 10) {
+        EXPECT_GE(f.at(x, y), 2.f) << x << "," << y;
+        EXPECT_LE(f.at(x, y), 4.f) << x << "," << y;
+      }
+    }
+  // Monotone across the band, from the 2 side to the 4 side.
+  EXPECT_LT(f.at(6, 4), f.at(9, 4));
+  // Nothing valid: unchanged.
+  const Image<float> none = fill_depth_holes(Image<float>(4, 4, 1, 0.f));
+  for (float v : none.vector()) EXPECT_EQ(v, 0.f);
+  EXPECT_THROW(fill_depth_holes(Image<float>(4, 4, 3)), Error);
+}
+
+TEST(UncoveredPixelDepths, OnlyHolesInsideTheMaskGetADepthBehindTheSurface) {
+  View v = test_view(8, 4, 1);
+  Image<float> d(8, 4, 1, 0.f);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) d.at(x, y) = 1.f + 0.25f * x;  // depths 1 .. 1.75, holes x >= 4
+  v.mask = Image<float>(8, 4, 1, 1.f);
+  v.mask.at(7, 0) = 0.f;  // background: never filled
+  const std::vector<Image<float>> as_filled = uncovered_pixel_depths({v}, {d}, 0.f);
+  const std::vector<Image<float>> behind = uncovered_pixel_depths({v}, {d}, 1.f);
+  ASSERT_EQ(as_filled.size(), 1u);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 8; ++x) {
+      if (x < 4 || (x == 7 && y == 0)) {
+        EXPECT_EQ(as_filled[0].at(x, y), 0.f) << x << "," << y;
+        EXPECT_EQ(behind[0].at(x, y), 0.f) << x << "," << y;
+        continue;
+      }
+      EXPECT_GE(as_filled[0].at(x, y), 1.f);
+      EXPECT_LE(as_filled[0].at(x, y), 1.75f);
+      EXPECT_EQ(behind[0].at(x, y), 1.75f);  // the largest measured depth
+    }
+  // The Gaussians land on those pixels' rays.
+  DepthInitOptions o;
+  o.stride = 1;
+  EXPECT_EQ(init_from_depth({v}, behind, o, 0).size(), 15u);
+  EXPECT_THROW(uncovered_pixel_depths({v}, {d}, 1.5f), Error);
+  EXPECT_THROW(uncovered_pixel_depths({v}, {Image<float>(4, 4, 1)}, 0.5f), Error);
+}
+
+}  // namespace
+}  // namespace glimpse
