@@ -168,10 +168,11 @@ int run_cli(int argc, const char* const* argv) {
       ->default_str(scene_scale_name(train_defaults.scene_scale));
   train_cmd
       ->add_option("--training-masks", train_masks,
-                   "Masks of the training views (transparent outside): auto (dark on the DTU "
+                   "Masks of the training views (transparent outside): auto (heuristic on the DTU "
                    "protocol, else dataset), dataset (its object masks; on DTU not the protocol), "
-                   "dark (dark background from the images, DNGaussian's DTU heuristic) or none")
-      ->check(CLI::IsMember({"auto", "dataset", "dark", "none"}))
+                   "heuristic (dark background from the images, DNGaussian's DTU rule, see "
+                   "background_heuristic in --dump-config) or none")
+      ->check(CLI::IsMember({"auto", "dataset", "heuristic", "none"}))
       ->default_str(training_masks_name(train_defaults.training_masks));
   train_cmd->add_option("--cache-dir", train_flags.cache_dir,
                         "Cache for multi-view stereo results, shared by runs on the same views "

@@ -126,38 +126,40 @@ void prepare_output_folder(const fs::path& out) {
   fs::remove(probe, ec);
 }
 
-// Gives the training views the masks config.training_masks asks for (the dataset's kept, the dark
-// background's made from the images, or none), writes the masks used to <out>/training_masks/
-// and returns what was done, for the report.
+// Gives the training views the masks config.training_masks asks for (the dataset's kept, the
+// background heuristic's made from the images, or none), writes the masks used to
+// <out>/training_masks/ and returns what was done, for the report.
 std::string apply_training_masks(const TrainConfig& config, std::vector<View>& views,
                                  const fs::path& out) {
   const TrainingMasks masks = resolve_training_masks(config.training_masks, config.protocol);
   size_t masked = 0, pixels = 0, with_mask = 0;
   for (View& v : views) {
-    if (masks == TrainingMasks::Dark) {
-      v.mask = dark_background_mask(v.image, config.dark_background);
-    } else if (masks == TrainingMasks::None) {
+    if (masks == TrainingMasks::Heuristic)
+      v.mask = background_heuristic_mask(v.image, config.background_heuristic);
+    else if (masks == TrainingMasks::None)
       v.mask = Image<float>();
-    } else if (!v.mask.empty()) {  // Dataset: kept as loaded
-      for (float m : v.mask.vector()) masked += m < 0.5f;
-    }
+    // Dataset: kept as loaded.
     if (v.mask.empty()) continue;
     ++with_mask;
     pixels += v.mask.num_pixels();
-    if (masks == TrainingMasks::Dark)
-      for (float m : v.mask.vector()) masked += m < 0.5f;
+    for (float m : v.mask.vector()) masked += m < 0.5f;
   }
   std::ostringstream what;
   what << training_masks_name(masks);
   if (config.training_masks == TrainingMasks::Auto) what << " (auto)";
-  if (masks == TrainingMasks::Dark)
-    what << ": dark background (max RGB < " << format_number(config.dark_background.threshold)
-         << " over " << config.dark_background.run << " pixels up a column)";
-  else if (masks == TrainingMasks::Dataset)
+  if (masks == TrainingMasks::Heuristic) {
+    const BackgroundHeuristicOptions& b = config.background_heuristic;
+    what << ": background from the images, dark (max RGB < " << format_number(b.dark_threshold)
+         << ") over " << b.dark_run << " pixels up a column";
+    if (b.bright_threshold < 1.f)
+      what << ", bright (min RGB > " << format_number(b.bright_threshold) << ") over "
+           << b.bright_run << " pixels down a column";
+  } else if (masks == TrainingMasks::Dataset) {
     what << ": the dataset's object masks"
          << (config.protocol == EvalProtocol::Dtu
                  ? " (extra supervision: not the DTU protocol, figures not comparable)"
                  : "");
+  }
   if (with_mask == 0) {
     what << (masks == TrainingMasks::None ? "" : "; no training view has one");
     return what.str();

@@ -51,7 +51,7 @@ constexpr std::pair<const char*, DepthSource> kDepthSourceNames[] = {{"auto", De
 constexpr std::pair<const char*, TrainingMasks> kTrainingMasksNames[] = {
     {"auto", TrainingMasks::Auto},
     {"dataset", TrainingMasks::Dataset},
-    {"dark", TrainingMasks::Dark},
+    {"heuristic", TrainingMasks::Heuristic},
     {"none", TrainingMasks::None}};
 constexpr std::pair<const char*, DepthPriorKind> kDepthKindNames[] = {
     {"depth", DepthPriorKind::Depth}, {"inverse", DepthPriorKind::InverseDepth}};
@@ -111,9 +111,11 @@ void visit_fields(TrainConfig& c, Visitor& v) {
   v("init_fill", c.init_fill);
   v("init_fill_behind", c.init_fill_behind);
   v("training_masks", c.training_masks);
-  v.object("dark_background", [&] {
-    v("threshold", c.dark_background.threshold);
-    v("run", c.dark_background.run);
+  v.object("background_heuristic", [&] {
+    v("dark_threshold", c.background_heuristic.dark_threshold);
+    v("dark_run", c.background_heuristic.dark_run);
+    v("bright_threshold", c.background_heuristic.bright_threshold);
+    v("bright_run", c.background_heuristic.bright_run);
   });
   v("scene_scale", c.scene_scale);
   v("guessed_geometry_lr_factor", c.guessed_geometry_lr_factor);
@@ -465,7 +467,7 @@ const char* depth_source_name(DepthSource source) { return name_of(kDepthSourceN
 const char* training_masks_name(TrainingMasks masks) { return name_of(kTrainingMasksNames, masks); }
 TrainingMasks resolve_training_masks(TrainingMasks masks, EvalProtocol protocol) {
   if (masks != TrainingMasks::Auto) return masks;
-  return protocol == EvalProtocol::Dtu ? TrainingMasks::Dark : TrainingMasks::Dataset;
+  return protocol == EvalProtocol::Dtu ? TrainingMasks::Heuristic : TrainingMasks::Dataset;
 }
 DepthSource depth_source_from_name(const std::string& name) {
   for (const auto& [n, v] : kDepthSourceNames)
@@ -517,7 +519,7 @@ void TrainConfig::check(bool require_paths) const {
   GLIMPSE_CHECK(init_fill_behind >= 0.f && init_fill_behind <= 1.f)
       << "train: init_fill_behind must be in [0, 1], got " << init_fill_behind;
   try {
-    dark_background.check();
+    background_heuristic.check();
   } catch (const Error& e) {
     GLIMPSE_FAIL() << "train: " << error_message_without_location(e.what());
   }

@@ -56,12 +56,13 @@ enum class EvalProtocol {
 // step's background (with the random background, Gaussians there must become transparent), and
 // the mask-aware initialisers (MVS cloud filtering, visual hull) use them.
 enum class TrainingMasks {
-  Auto,     // DTU protocol: Dark (the protocol's object masks are for evaluation only, as in
-            // every published method); otherwise Dataset
-  Dataset,  // the dataset's object masks where it has them (an object capture with masks; on the
-            // DTU protocol this is extra supervision and the figures are not comparable)
-  Dark,     // the images' dark background (priors/background_mask.h; DNGaussian's DTU heuristic)
-  None,     // none: every pixel is trained as it is
+  Auto,       // DTU protocol: Heuristic (the protocol's object masks are for evaluation only,
+              // as in every published method); otherwise Dataset
+  Dataset,    // the dataset's object masks where it has them (an object capture with masks; on the
+              // DTU protocol this is extra supervision and the figures are not comparable)
+  Heuristic,  // background found in the images: dark from the top (DNGaussian's DTU heuristic),
+              // bright from the bottom when enabled (priors/background_mask.h)
+  None,       // none: every pixel is trained as it is
 };
 
 // Where the depth priors of the depth losses and floater pruning come from.
@@ -90,7 +91,7 @@ struct PriorsConfig {
   bool uses_depth() const { return depth.any_loss() || depth.prune_until > 0; }
 };
 
-// "auto"/"dataset"/"dark"/"none".
+// "auto"/"dataset"/"heuristic"/"none".
 const char* training_masks_name(TrainingMasks masks);
 // The masks a run with this configuration uses (Auto resolved by the protocol).
 TrainingMasks resolve_training_masks(TrainingMasks masks, EvalProtocol protocol);
@@ -161,7 +162,7 @@ struct TrainConfig {
   bool init_fill = false;
   float init_fill_behind = 0.9f;
   TrainingMasks training_masks = TrainingMasks::Auto;  // see TrainingMasks
-  DarkBackgroundOptions dark_background;               // TrainingMasks::Dark's thresholds
+  BackgroundHeuristicOptions background_heuristic;     // TrainingMasks::Heuristic's rules
   SceneScale scene_scale = SceneScale::Depth;          // what trainer.lr.means_* are relative to
   // The position learning rate (trainer.lr.means_*) is multiplied by this for initialisers that
   // guess the geometry (depth: a plane at the mean depth; random; hull: the carved volume, whose

@@ -6,32 +6,47 @@
 
 namespace glimpse {
 
-void DarkBackgroundOptions::check() const {
-  GLIMPSE_CHECK(threshold > 0.f && threshold <= 1.f)
-      << "dark background: threshold must be in (0, 1], got " << threshold;
-  GLIMPSE_CHECK(run >= 1) << "dark background: run must be at least 1, got " << run;
+void BackgroundHeuristicOptions::check() const {
+  GLIMPSE_CHECK(dark_threshold > 0.f && dark_threshold <= 1.f)
+      << "background heuristic: dark_threshold must be in (0, 1], got " << dark_threshold;
+  GLIMPSE_CHECK(bright_threshold > 0.f && bright_threshold <= 1.f)
+      << "background heuristic: bright_threshold must be in (0, 1], got " << bright_threshold;
+  GLIMPSE_CHECK(dark_run >= 1) << "background heuristic: dark_run must be at least 1, got "
+                               << dark_run;
+  GLIMPSE_CHECK(bright_run >= 1) << "background heuristic: bright_run must be at least 1, got "
+                                 << bright_run;
 }
 
-Image<float> dark_background_mask(const Image<float>& rgb, const DarkBackgroundOptions& options) {
+Image<float> background_heuristic_mask(const Image<float>& rgb,
+                                       const BackgroundHeuristicOptions& options) {
   options.check();
   GLIMPSE_CHECK(rgb.channels() == 3)
-      << "dark background: the image must have 3 channels, it has " << rgb.channels();
+      << "background heuristic: the image must have 3 channels, it has " << rgb.channels();
   const int w = rgb.width(), h = rgb.height();
-  Image<float> mask(w, h, 1);
-  // dark_above[x]: consecutive dark pixels in column x ending at the current row.
-  std::vector<int> dark_above(static_cast<size_t>(w), 0);
-  for (int y = 0; y < h; ++y) {
+  Image<float> mask(w, h, 1, 1.f);
+  auto pixel = [&](int x, int y) { return &rgb.data()[(static_cast<size_t>(y) * w + x) * 3]; };
+  // Consecutive qualifying pixels in each column, ending at the current row, walking down (dark
+  // from the top) and up (bright from the bottom). Near the starting edge a column that
+  // qualifies all the way to it counts (DNGaussian's shifted products do the same).
+  std::vector<int> run(static_cast<size_t>(w), 0);
+  for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
-      const float* p = &rgb.data()[(static_cast<size_t>(y) * w + x) * 3];
-      const bool dark =
-          p[0] < options.threshold && p[1] < options.threshold && p[2] < options.threshold;
-      int& run = dark_above[static_cast<size_t>(x)];
-      run = dark ? run + 1 : 0;
-      // Near the top edge a column dark all the way up counts (DNGaussian's shifted products).
-      const bool background = run >= options.run || run == y + 1;
-      mask.data()[static_cast<size_t>(y) * w + x] = background ? 0.f : 1.f;
+      const float* p = pixel(x, y);
+      const float t = options.dark_threshold;
+      int& r = run[static_cast<size_t>(x)];
+      r = (p[0] < t && p[1] < t && p[2] < t) ? r + 1 : 0;
+      if (r >= options.dark_run || r == y + 1) mask.at(x, y) = 0.f;
     }
-  }
+  if (options.bright_threshold >= 1.f) return mask;
+  std::fill(run.begin(), run.end(), 0);
+  for (int y = h - 1; y >= 0; --y)
+    for (int x = 0; x < w; ++x) {
+      const float* p = pixel(x, y);
+      const float t = options.bright_threshold;
+      int& r = run[static_cast<size_t>(x)];
+      r = (p[0] > t && p[1] > t && p[2] > t) ? r + 1 : 0;
+      if (r >= options.bright_run || r == h - y) mask.at(x, y) = 0.f;
+    }
   return mask;
 }
 

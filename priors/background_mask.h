@@ -1,23 +1,32 @@
 // Training masks made from the images themselves, for captures whose background is known to be
-// dark (DTU's black cloth and table edge): the heuristic DNGaussian (Li et al. CVPR 2024) applies
-// to DTU and CoR-GS and Binocular3DGS reuse. A pixel is background when it and the `run` - 1
-// pixels above it in its column (or all of them, near the top edge) are darker than `threshold`
-// in every channel, so a small dark object part under a bright one is not taken for background. No
-// object mask is read: the DTU protocol's masks are for evaluation only.
+// uniform, without reading any object mask (the DTU protocol's masks are for evaluation only).
+// Two column rules:
+//  - dark from the top (DNGaussian, Li et al. CVPR 2024, on DTU; CoR-GS and Binocular3DGS reuse
+//    it): a pixel is background when it and the dark_run - 1 pixels above it (or all of them,
+//    near the top edge) are darker than dark_threshold in every channel;
+//  - bright from the bottom (Glimpse's counterpart for DTU's over-exposed white table, which the
+//    published methods handle by resetting the opacity of near-white Gaussians): a pixel is
+//    background when it and the bright_run - 1 pixels below it (or all of them, near the bottom
+//    edge) are brighter than bright_threshold in every channel.
+// A run keeps a small dark or bright part of the object from being taken for background.
 #pragma once
 
 #include "core/image.h"
 
 namespace glimpse {
 
-struct DarkBackgroundOptions {
-  float threshold = 30.f / 255.f;  // max over RGB below this is dark (DNGaussian: 30/255)
-  int run = 50;                    // dark pixels in a column, this one included (DNGaussian: 50)
-  void check() const;              // threshold in (0, 1], run >= 1
+struct BackgroundHeuristicOptions {
+  float dark_threshold = 30.f / 255.f;  // max over RGB below this is dark (DNGaussian: 30/255)
+  int dark_run = 50;                    // dark pixels up a column, this one included (50)
+  // min over RGB above this is bright; 1 (no value is above it) turns the rule off.
+  float bright_threshold = 1.f;
+  int bright_run = 50;  // bright pixels down a column, this one included
+  void check() const;   // thresholds in (0, 1], runs >= 1
 };
 
 // The mask of `rgb` (3 channels, values in [0, 1]): 1 where the pixel is kept (foreground or
-// unknown), 0 where it is dark background. Single channel, the image's size.
-Image<float> dark_background_mask(const Image<float>& rgb, const DarkBackgroundOptions& options);
+// unknown), 0 where it is background by either rule. Single channel, the image's size.
+Image<float> background_heuristic_mask(const Image<float>& rgb,
+                                       const BackgroundHeuristicOptions& options);
 
 }  // namespace glimpse

@@ -441,11 +441,12 @@ TEST(TrainCommand, WithoutHeldOutViewsNoFigureIsCalledATestFigure) {
 TEST(TrainCommand, TrainingMasksAreChosenRecordedAndWritten) {
   const TinyCapture capture;
   TrainConfig config = tiny_config(capture, (capture.tmp() / "dark").string(), 2);
-  config.training_masks = TrainingMasks::Dark;
-  config.dark_background.threshold = 0.5f;  // the tiny scene's background is dark
-  config.dark_background.run = 3;
+  config.training_masks = TrainingMasks::Heuristic;
+  config.background_heuristic.dark_threshold = 0.5f;  // the tiny scene's background is dark
+  config.background_heuristic.dark_run = 3;
   const TrainResult dark = run_train(config, logged());
-  EXPECT_HAS(dark.training_masks, "dark: dark background (max RGB < 0.5 over 3 pixels");
+  EXPECT_HAS(dark.training_masks,
+             "heuristic: background from the images, dark (max RGB < 0.5) over 3 pixels up");
   EXPECT_HAS(dark.training_masks, "3 of 3 training views");
   const Json metrics = read_json(capture.tmp() / "dark" / "metrics.json");
   EXPECT_EQ(metrics["training_masks"], dark.training_masks);
@@ -456,7 +457,7 @@ TEST(TrainCommand, TrainingMasksAreChosenRecordedAndWritten) {
     if (!fs::exists(png)) continue;
     ++written;
     const Image<float> saved = read_mask(png.string());
-    const Image<float> expected = dark_background_mask(v.image, config.dark_background);
+    const Image<float> expected = background_heuristic_mask(v.image, config.background_heuristic);
     ASSERT_EQ(saved.width(), expected.width());
     for (size_t p = 0; p < expected.num_pixels(); ++p)
       ASSERT_EQ(saved.data()[p], expected.data()[p]) << v.name << " pixel " << p;
@@ -472,7 +473,8 @@ TEST(TrainCommand, TrainingMasksAreChosenRecordedAndWritten) {
   config.training_masks = TrainingMasks::Auto;  // no protocol: the dataset's, which has none
   EXPECT_HAS(run_train(config, logged()).training_masks,
              "dataset (auto): the dataset's object masks; no training view has one");
-  EXPECT_EQ(resolve_training_masks(TrainingMasks::Auto, EvalProtocol::Dtu), TrainingMasks::Dark);
+  EXPECT_EQ(resolve_training_masks(TrainingMasks::Auto, EvalProtocol::Dtu),
+            TrainingMasks::Heuristic);
   EXPECT_EQ(resolve_training_masks(TrainingMasks::Auto, EvalProtocol::Llff),
             TrainingMasks::Dataset);
   EXPECT_EQ(resolve_training_masks(TrainingMasks::None, EvalProtocol::Dtu), TrainingMasks::None);

@@ -1,6 +1,6 @@
-// Dark-background training masks (DNGaussian's DTU heuristic): a pixel is background when it and
-// the run - 1 pixels above it are dark, or its column is dark all the way to the top; bright or
-// coloured pixels, and short dark runs under bright ones, stay foreground.
+// Background masks from the images: dark from the top (DNGaussian's DTU rule: a pixel and the
+// run - 1 pixels above it dark, or its column dark all the way to the top) and bright from the
+// bottom (the mirror rule); coloured pixels and short runs under/over other pixels stay kept.
 #include "priors/background_mask.h"
 
 #include "core/check.h"
@@ -22,21 +22,21 @@ void paint(Image<float>& im, int x, int y, float v) {
   for (int c = 0; c < 3; ++c) im.data()[(static_cast<size_t>(y) * im.width() + x) * 3 + c] = v;
 }
 
-TEST(DarkBackground, DarkColumnsFromTheTopAndLongDarkRunsAreBackground) {
+TEST(BackgroundHeuristic, DarkColumnsFromTheTopAndLongDarkRunsAreBackground) {
   // 4 columns, 12 rows, run 5.
   //  column 0: dark everywhere -> all background;
   //  column 1: bright row 0, dark below -> background from row 5 (rows 1..5 are five dark);
   //  column 2: bright row 3, dark elsewhere -> rows 0..2 background (dark to the top), rows 4..7
-  //            foreground (fewer than 5 dark since the bright pixel), rows 8.. background;
-  //  column 3: a colour with one bright channel: never dark.
+  //            kept (fewer than 5 dark since the bright pixel), rows 8.. background;
+  //  column 3: one channel at 0.5: never dark.
   Image<float> im = filled(4, 12, 0.05f, 0.05f, 0.05f);
   paint(im, 1, 0, 0.9f);
   paint(im, 2, 3, 0.9f);
   for (int y = 0; y < 12; ++y) im.data()[(static_cast<size_t>(y) * 4 + 3) * 3 + 0] = 0.5f;
-  DarkBackgroundOptions options;
-  options.threshold = 0.1f;
-  options.run = 5;
-  const Image<float> mask = dark_background_mask(im, options);
+  BackgroundHeuristicOptions options;
+  options.dark_threshold = 0.1f;
+  options.dark_run = 5;
+  const Image<float> mask = background_heuristic_mask(im, options);
   ASSERT_EQ(mask.width(), 4);
   ASSERT_EQ(mask.height(), 12);
   ASSERT_EQ(mask.channels(), 1);
@@ -48,24 +48,48 @@ TEST(DarkBackground, DarkColumnsFromTheTopAndLongDarkRunsAreBackground) {
   }
 }
 
-TEST(DarkBackground, TheThresholdIsStrict) {
-  DarkBackgroundOptions options;  // 30/255, run 50
-  const float just_below = options.threshold * 0.999f;
-  EXPECT_EQ(
-      dark_background_mask(filled(2, 60, just_below, just_below, just_below), options).at(1, 59),
-      0.f);
-  EXPECT_EQ(dark_background_mask(filled(2, 60, options.threshold, 0.f, 0.f), options).at(1, 59),
-            1.f);
+TEST(BackgroundHeuristic, BrightColumnsFromTheBottomWhenEnabled) {
+  // One column of 10: rows 0..1 dark-grey object, row 2 bright, row 3 grey, rows 4..9 bright.
+  Image<float> im = filled(1, 10, 0.99f, 0.99f, 0.99f);
+  paint(im, 0, 0, 0.4f);
+  paint(im, 0, 1, 0.4f);
+  paint(im, 0, 3, 0.4f);
+  BackgroundHeuristicOptions options;  // bright rule off by default
+  const Image<float> off = background_heuristic_mask(im, options);
+  for (float v : off.vector()) EXPECT_EQ(v, 1.f);
+  options.bright_threshold = 0.95f;
+  options.bright_run = 8;
+  const Image<float> mask = background_heuristic_mask(im, options);
+  for (int y = 0; y < 10; ++y)  // rows 4..9 are bright down to the bottom edge; row 2 is cut off
+    EXPECT_EQ(mask.at(0, y), y >= 4 ? 0.f : 1.f) << "row " << y;
+  options.bright_threshold = 0.995f;  // the table is not brighter than this: nothing
+  const Image<float> none = background_heuristic_mask(im, options);
+  for (float v : none.vector()) EXPECT_EQ(v, 1.f);
 }
 
-TEST(DarkBackground, BadOptionsAndImagesAreRefused) {
-  DarkBackgroundOptions options;
-  options.run = 0;
-  EXPECT_THROW(dark_background_mask(filled(2, 2, 0, 0, 0), options), Error);
+TEST(BackgroundHeuristic, TheThresholdsAreStrict) {
+  BackgroundHeuristicOptions options;  // 30/255, run 50
+  const float just_below = options.dark_threshold * 0.999f;
+  EXPECT_EQ(background_heuristic_mask(filled(2, 60, just_below, just_below, just_below), options)
+                .at(1, 59),
+            0.f);
+  EXPECT_EQ(
+      background_heuristic_mask(filled(2, 60, options.dark_threshold, 0.f, 0.f), options).at(1, 59),
+      1.f);
+}
+
+TEST(BackgroundHeuristic, BadOptionsAndImagesAreRefused) {
+  BackgroundHeuristicOptions options;
+  options.dark_run = 0;
+  EXPECT_THROW(background_heuristic_mask(filled(2, 2, 0, 0, 0), options), Error);
   options = {};
-  options.threshold = 0.f;
-  EXPECT_THROW(dark_background_mask(filled(2, 2, 0, 0, 0), options), Error);
-  EXPECT_THROW(dark_background_mask(Image<float>(2, 2, 1), DarkBackgroundOptions{}), Error);
+  options.dark_threshold = 0.f;
+  EXPECT_THROW(background_heuristic_mask(filled(2, 2, 0, 0, 0), options), Error);
+  options = {};
+  options.bright_threshold = 1.5f;
+  EXPECT_THROW(background_heuristic_mask(filled(2, 2, 0, 0, 0), options), Error);
+  EXPECT_THROW(background_heuristic_mask(Image<float>(2, 2, 1), BackgroundHeuristicOptions{}),
+               Error);
 }
 
 }  // namespace
