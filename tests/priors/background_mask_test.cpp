@@ -1,6 +1,6 @@
 // Background masks from the images: dark from the top (DNGaussian's DTU rule: a pixel and the
-// run - 1 pixels above it dark, or its column dark all the way to the top) and bright from the
-// bottom (the mirror rule); coloured pixels and short runs under/over other pixels stay kept.
+// run - 1 pixels above it dark, or its column dark all the way to the top) and long bright vertical
+// segments or those reaching the bottom; coloured pixels and short runs stay kept.
 #include "priors/background_mask.h"
 
 #include "core/check.h"
@@ -48,20 +48,30 @@ TEST(BackgroundHeuristic, DarkColumnsFromTheTopAndLongDarkRunsAreBackground) {
   }
 }
 
-TEST(BackgroundHeuristic, BrightColumnsFromTheBottomWhenEnabled) {
-  // One column of 10: rows 0..1 dark-grey object, row 2 bright, row 3 grey, rows 4..9 bright.
-  Image<float> im = filled(1, 10, 0.99f, 0.99f, 0.99f);
+TEST(BackgroundHeuristic, LongBrightSegmentsAndThoseAtTheBottomWhenEnabled) {
+  // Column 0 of 10: rows 0..1 grey object, row 2 bright, row 3 grey, rows 4..9 bright (a
+  // segment reaching the bottom). Column 1: bright rows 0..7 (a segment of 8) above grey rows
+  // 8..9.
+  Image<float> im = filled(2, 10, 0.99f, 0.99f, 0.99f);
   paint(im, 0, 0, 0.4f);
   paint(im, 0, 1, 0.4f);
   paint(im, 0, 3, 0.4f);
+  paint(im, 1, 8, 0.4f);
+  paint(im, 1, 9, 0.4f);
   BackgroundHeuristicOptions options;  // bright rule off by default
   const Image<float> off = background_heuristic_mask(im, options);
   for (float v : off.vector()) EXPECT_EQ(v, 1.f);
   options.bright_threshold = 0.95f;
   options.bright_run = 8;
-  const Image<float> mask = background_heuristic_mask(im, options);
-  for (int y = 0; y < 10; ++y)  // rows 4..9 are bright down to the bottom edge; row 2 is cut off
+  Image<float> mask = background_heuristic_mask(im, options);
+  for (int y = 0; y < 10; ++y) {
+    // rows 4..9 reach the bottom edge; row 2 is a short segment
     EXPECT_EQ(mask.at(0, y), y >= 4 ? 0.f : 1.f) << "row " << y;
+    EXPECT_EQ(mask.at(1, y), y < 8 ? 0.f : 1.f) << "row " << y;  // a segment of 8
+  }
+  options.bright_run = 9;  // column 1's segment is too short now
+  mask = background_heuristic_mask(im, options);
+  for (int y = 0; y < 10; ++y) EXPECT_EQ(mask.at(1, y), 1.f) << "row " << y;
   options.bright_threshold = 0.995f;  // the table is not brighter than this: nothing
   const Image<float> none = background_heuristic_mask(im, options);
   for (float v : none.vector()) EXPECT_EQ(v, 1.f);
