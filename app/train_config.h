@@ -165,7 +165,7 @@ struct TrainConfig {
   // TrainingMasks::Heuristic's rules: DNGaussian's dark rule and bright segments above 240/255
   // (DTU 3 views, scan24 + scan37: 14.11 dB with the dark rule alone, 17.64 with both; NOTES.md).
   BackgroundHeuristicOptions background_heuristic{30.f / 255.f, 50, 240.f / 255.f, 50};
-  SceneScale scene_scale = SceneScale::Depth;          // what trainer.lr.means_* are relative to
+  SceneScale scene_scale = SceneScale::Depth;  // what trainer.lr.means_* are relative to
   // The position learning rate (trainer.lr.means_*) is multiplied by this for initialisers that
   // guess the geometry (depth: a plane at the mean depth; random; hull: the carved volume, whose
   // front lies before the surface): their Gaussians must travel to the surface, where those of
