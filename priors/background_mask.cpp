@@ -38,27 +38,15 @@ Image<float> background_heuristic_mask(const Image<float>& rgb,
       if (r >= options.dark_run || r == y + 1) mask.at(x, y) = 0.f;
     }
   if (options.bright_threshold >= 1.f) return mask;
-  // Bright: whole vertical segments, so a table strip between the backdrop and the object goes
-  // too when it is long enough.
-  for (int x = 0; x < w; ++x) {
-    int y = 0;
-    while (y < h) {
+  std::fill(run.begin(), run.end(), 0);
+  for (int y = h - 1; y >= 0; --y)
+    for (int x = 0; x < w; ++x) {
+      const float* p = pixel(x, y);
       const float t = options.bright_threshold;
-      auto bright = [&](int yy) {
-        const float* p = pixel(x, yy);
-        return p[0] > t && p[1] > t && p[2] > t;
-      };
-      if (!bright(y)) {
-        ++y;
-        continue;
-      }
-      int end = y;
-      while (end < h && bright(end)) ++end;
-      if (end - y >= options.bright_run || end == h)
-        for (int yy = y; yy < end; ++yy) mask.at(x, yy) = 0.f;
-      y = end;
+      int& r = run[static_cast<size_t>(x)];
+      r = (p[0] > t && p[1] > t && p[2] > t) ? r + 1 : 0;
+      if (r >= options.bright_run || r == h - y) mask.at(x, y) = 0.f;
     }
-  }
   return mask;
 }
 

@@ -4,10 +4,12 @@
 //  - dark from the top (DNGaussian, Li et al. CVPR 2024, on DTU; CoR-GS and Binocular3DGS reuse
 //    it): a pixel is background when it and the dark_run - 1 pixels above it (or all of them,
 //    near the top edge) are darker than dark_threshold in every channel;
-//  - bright segments (Glimpse's counterpart for DTU's over-exposed white table, which the
+//  - bright from the bottom (Glimpse's counterpart for DTU's over-exposed white table, which the
 //    published methods handle by resetting the opacity of near-white Gaussians): a pixel is
-//    background when it lies in a vertical run of pixels brighter than bright_threshold in every
-//    channel that is at least bright_run long or reaches the bottom edge.
+//    background when it and the bright_run - 1 pixels below it (or all of them, near the bottom
+//    edge) are brighter than bright_threshold in every channel. Whole bright segments (a run
+//    anywhere in the column) were measured worse: they also take long specular highlights of
+//    the object (DTU scan37: 15.25 against 15.78 dB).
 // A run keeps a small dark or bright part of the object from being taken for background.
 #pragma once
 
@@ -20,7 +22,7 @@ struct BackgroundHeuristicOptions {
   int dark_run = 50;                    // dark pixels up a column, this one included (50)
   // min over RGB above this is bright; 1 (no value is above it) turns the rule off.
   float bright_threshold = 1.f;
-  int bright_run = 50;  // the shortest vertical bright segment taken (one at the bottom edge: any)
+  int bright_run = 50;  // bright pixels down a column, this one included
   void check() const;   // thresholds in (0, 1], runs >= 1
 };
 

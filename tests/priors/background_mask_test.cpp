@@ -1,6 +1,6 @@
 // Background masks from the images: dark from the top (DNGaussian's DTU rule: a pixel and the
-// run - 1 pixels above it dark, or its column dark all the way to the top) and long bright vertical
-// segments or those reaching the bottom; coloured pixels and short runs stay kept.
+// run - 1 pixels above it dark, or its column dark all the way to the top) and its mirror for
+// bright pixels from the bottom; coloured pixels and short runs stay kept.
 #include "priors/background_mask.h"
 
 #include "core/check.h"
@@ -48,10 +48,10 @@ TEST(BackgroundHeuristic, DarkColumnsFromTheTopAndLongDarkRunsAreBackground) {
   }
 }
 
-TEST(BackgroundHeuristic, LongBrightSegmentsAndThoseAtTheBottomWhenEnabled) {
-  // Column 0 of 10: rows 0..1 grey object, row 2 bright, row 3 grey, rows 4..9 bright (a
-  // segment reaching the bottom). Column 1: bright rows 0..7 (a segment of 8) above grey rows
-  // 8..9.
+TEST(BackgroundHeuristic, BrightColumnsFromTheBottomWhenEnabled) {
+  // Column 0 of 10: rows 0..1 grey object, row 2 bright, row 3 grey, rows 4..9 bright (down to
+  // the bottom edge). Column 1: bright rows 0..7 above grey rows 8..9: only the pixels with
+  // bright_run bright pixels from themselves down count.
   Image<float> im = filled(2, 10, 0.99f, 0.99f, 0.99f);
   paint(im, 0, 0, 0.4f);
   paint(im, 0, 1, 0.4f);
@@ -62,16 +62,12 @@ TEST(BackgroundHeuristic, LongBrightSegmentsAndThoseAtTheBottomWhenEnabled) {
   const Image<float> off = background_heuristic_mask(im, options);
   for (float v : off.vector()) EXPECT_EQ(v, 1.f);
   options.bright_threshold = 0.95f;
-  options.bright_run = 8;
-  Image<float> mask = background_heuristic_mask(im, options);
+  options.bright_run = 5;
+  const Image<float> mask = background_heuristic_mask(im, options);
   for (int y = 0; y < 10; ++y) {
-    // rows 4..9 reach the bottom edge; row 2 is a short segment
-    EXPECT_EQ(mask.at(0, y), y >= 4 ? 0.f : 1.f) << "row " << y;
-    EXPECT_EQ(mask.at(1, y), y < 8 ? 0.f : 1.f) << "row " << y;  // a segment of 8
+    EXPECT_EQ(mask.at(0, y), y >= 4 ? 0.f : 1.f) << "row " << y;  // row 2 is a run of 1
+    EXPECT_EQ(mask.at(1, y), y <= 3 ? 0.f : 1.f) << "row " << y;  // rows 0..3 have 5 below
   }
-  options.bright_run = 9;  // column 1's segment is too short now
-  mask = background_heuristic_mask(im, options);
-  for (int y = 0; y < 10; ++y) EXPECT_EQ(mask.at(1, y), 1.f) << "row " << y;
   options.bright_threshold = 0.995f;  // the table is not brighter than this: nothing
   const Image<float> none = background_heuristic_mask(im, options);
   for (float v : none.vector()) EXPECT_EQ(v, 1.f);
