@@ -238,6 +238,7 @@ class ViewerApp {
   int priors_preset_ = 0;
   int backend_ = 0;  // auto, cpu, cuda
   int init_ = 0;     // index in kInitNames
+  int masks_ = 0;    // index in kTrainingMasksNames
 
   // Navigation and display.
   NavCamera nav_;
@@ -300,6 +301,7 @@ const char* const kFormatNames[] = {"ply", "splat", "spz", "compressed-ply", "me
 const char* const kFormatExtensions[] = {".ply", ".splat", ".spz", ".compressed.ply", ".ply"};
 const char* const kBackendNames[] = {"auto", "cpu", "cuda"};
 const char* const kInitNames[] = {"auto", "mvs", "colmap", "hull", "depth", "random"};
+const char* const kTrainingMasksNames[] = {"auto", "dataset", "heuristic", "none"};
 
 ViewerApp::~ViewerApp() {
   pump_.reset();
@@ -443,6 +445,9 @@ void ViewerApp::adopt(OpenedSession opened) {
         const std::string init = init_method_name(config.init);
         for (int i = 0; i < 6; ++i)
           if (init == kInitNames[i]) init_ = i;
+        const std::string masks = training_masks_name(config.training_masks);
+        for (int i = 0; i < 4; ++i)
+          if (masks == kTrainingMasksNames[i]) masks_ = i;
       };
     });
   }
@@ -472,7 +477,9 @@ void ViewerApp::start_run() {
   config.device =
       backend_ == 0 ? TrainDevice::Auto : (backend_ == 1 ? TrainDevice::Cpu : TrainDevice::Cuda);
   try {
-    config.update_from_json({{"init", kInitNames[init_]}}, "the viewer");
+    config.update_from_json(
+        {{"init", kInitNames[init_]}, {"training_masks", kTrainingMasksNames[masks_]}},
+        "the viewer");
     apply_priors_preset(priors_preset_, config);
   } catch (const Error& e) {
     log_.add_local(LogLevel::Error, error_message_without_location(e.what()));
@@ -975,6 +982,10 @@ void ViewerApp::panel_before_start() {
   }
   ImGui::Combo("backend", &backend_, kBackendNames, 3);
   ImGui::Combo("initialiser", &init_, kInitNames, 6);
+  ImGui::Combo("training masks", &masks_, kTrainingMasksNames, 4);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(
+        "auto: found in the images on the DTU protocol, else the dataset's object masks");
   if (config_) {
     int iterations = config_->trainer.iterations;
     if (ImGui::InputInt("iterations", &iterations, 100, 1000))
