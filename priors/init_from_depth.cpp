@@ -94,15 +94,18 @@ Image<float> fill_depth_holes(const Image<float>& depth) {
     int w = 0, h = 0;
     std::vector<double> sum, weight;
   };
+  // levels[0] is re-read after the pyramid grows (push_back moves the levels).
   std::vector<Level> levels(1);
-  Level& base = levels[0];
-  base.w = depth.width(), base.h = depth.height();
-  base.sum.assign(depth.num_pixels(), 0.0);
-  base.weight.assign(depth.num_pixels(), 0.0);
+  {
+    Level& base = levels[0];
+    base.w = depth.width(), base.h = depth.height();
+    base.sum.assign(depth.num_pixels(), 0.0);
+    base.weight.assign(depth.num_pixels(), 0.0);
+  }
   bool any = false;
   for (size_t p = 0; p < depth.num_pixels(); ++p) {
     const float d = depth.data()[p];
-    if (std::isfinite(d) && d > 0.f) base.sum[p] = d, base.weight[p] = 1.0, any = true;
+    if (std::isfinite(d) && d > 0.f) levels[0].sum[p] = d, levels[0].weight[p] = 1.0, any = true;
   }
   if (!any) return depth;
   // Push: 2x2 sums up to one pixel.
@@ -148,7 +151,7 @@ Image<float> fill_depth_holes(const Image<float>& depth) {
   }
   Image<float> out = depth;
   for (size_t p = 0; p < out.num_pixels(); ++p)
-    if (base.weight[p] == 0.0) out.data()[p] = static_cast<float>(value[p]);
+    if (levels[0].weight[p] == 0.0) out.data()[p] = static_cast<float>(value[p]);
   return out;
 }
 
