@@ -111,33 +111,10 @@ AdaptiveDensityControl::AdaptiveDensityControl(const AdcOptions& options, float 
   GLIMPSE_CHECK(scene_extent > 0) << "densify: scene extent must be > 0, got " << scene_extent;
 }
 
-void AdaptiveDensityControl::accumulate(const RenderOutput& out, const GaussianGradients& grads,
-                                        int width, int height) {
-  const size_t n = out.radii.size();
-  if (grad_accum_.size() != n) {
-    grad_accum_.assign(n, 0.f);
-    denom_.assign(n, 0);
-    max_radii_.assign(n, 0.f);
-  }
-  // The reference threshold is in NDC units: d(pixel)/d(ndc) = size / 2.
-  const float sx = 0.5f * static_cast<float>(width), sy = 0.5f * static_cast<float>(height);
-  for (size_t i = 0; i < n; ++i) {
-    if (out.radii[i] <= 0) continue;
-    const float gx = grads.means2d[2 * i] * sx, gy = grads.means2d[2 * i + 1] * sy;
-    grad_accum_[i] += std::sqrt(gx * gx + gy * gy);
-    denom_[i] += 1;
-    max_radii_[i] = std::max(max_radii_[i], static_cast<float>(out.radii[i]));
-  }
-}
-
 DensifyResult AdaptiveDensityControl::step(int iteration, Gaussians& g, std::mt19937_64& rng) {
   DensifyResult result;
   const size_t n = g.size();
-  if (grad_accum_.size() != n) {
-    grad_accum_.assign(n, 0.f);
-    denom_.assign(n, 0);
-    max_radii_.assign(n, 0.f);
-  }
+  if (stats_.size() != n) stats_.reset(n);
   const bool densify_now = iteration > options_.start_iteration &&
                            iteration < options_.stop_iteration && iteration % options_.every == 0;
   if (densify_now) {
@@ -151,7 +128,8 @@ DensifyResult AdaptiveDensityControl::step(int iteration, Gaussians& g, std::mt1
     std::vector<int8_t> split_child;  // 1 for the children of a split (placed below)
     index.reserve(n + n / 4);
     for (size_t i = 0; i < n; ++i) {
-      const float grad = denom_[i] > 0 ? grad_accum_[i] / static_cast<float>(denom_[i]) : 0.f;
+      const float grad =
+          stats_.views[i] > 0 ? stats_.grad_norm_sum[i] / static_cast<float>(stats_.views[i]) : 0.f;
       const float max_scale = std::exp(
           std::max({g.log_scales[3 * i], g.log_scales[3 * i + 1], g.log_scales[3 * i + 2]}));
       const bool grow = may_grow && grad >= options_.grad_threshold;
@@ -198,7 +176,7 @@ DensifyResult AdaptiveDensityControl::step(int iteration, Gaussians& g, std::mt1
       bool prune = opacity < options_.prune_opacity;
       if (after_reset && source[j] >= 0) {
         const size_t i = static_cast<size_t>(source[j]);
-        if (options_.max_screen_radius > 0 && max_radii_[i] > options_.max_screen_radius)
+        if (options_.max_screen_radius > 0 && stats_.max_radius[i] > options_.max_screen_radius)
           prune = true;
         const float max_scale = std::exp(std::max(
             {grown.log_scales[3 * j], grown.log_scales[3 * j + 1], grown.log_scales[3 * j + 2]}));
@@ -214,9 +192,7 @@ DensifyResult AdaptiveDensityControl::step(int iteration, Gaussians& g, std::mt1
     }
     g = gather_gaussians(grown, keep);
     result.source = std::move(kept_source);
-    grad_accum_.assign(g.size(), 0.f);
-    denom_.assign(g.size(), 0);
-    max_radii_.assign(g.size(), 0.f);
+    stats_.reset(g.size());
   }
   if (options_.opacity_reset_every > 0 && iteration % options_.opacity_reset_every == 0 &&
       iteration < options_.stop_iteration) {
@@ -229,9 +205,9 @@ DensifyResult AdaptiveDensityControl::step(int iteration, Gaussians& g, std::mt1
 }
 
 void AdaptiveDensityControl::save(std::ostream& out) const {
-  write_vec(out, grad_accum_);
-  write_vec(out, denom_);
-  write_vec(out, max_radii_);
+  write_vec(out, stats_.grad_norm_sum);
+  write_vec(out, stats_.views);
+  write_vec(out, stats_.max_radius);
 }
 
 void AdaptiveDensityControl::load(std::istream& in, size_t num_gaussians) {
@@ -241,9 +217,9 @@ void AdaptiveDensityControl::load(std::istream& in, size_t num_gaussians) {
   in.read(reinterpret_cast<char*>(&peek), sizeof(peek));
   in.seekg(pos);
   const size_t n = peek == 0 ? 0 : num_gaussians;
-  read_vec(in, grad_accum_, n, "gradient sums");
-  read_vec(in, denom_, n, "view counts");
-  read_vec(in, max_radii_, n, "max radii");
+  read_vec(in, stats_.grad_norm_sum, n, "gradient sums");
+  read_vec(in, stats_.views, n, "view counts");
+  read_vec(in, stats_.max_radius, n, "max radii");
 }
 
 // [SECTION] MCMC

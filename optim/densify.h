@@ -66,8 +66,8 @@ struct DensifyResult {
 class AdaptiveDensityControl {
  public:
   AdaptiveDensityControl(const AdcOptions& options, float scene_extent);
-  // Gradient and radius statistics of one rendered view (call after backward).
-  void accumulate(const RenderOutput& out, const GaussianGradients& grads, int width, int height);
+  // The gradient and radius statistics, for the rasterizer's backward pass to add each view to.
+  ScreenGradientStats* screen_stats() { return &stats_; }
   // After the optimiser step of `iteration` (1-based): densify / prune / reset when due.
   DensifyResult step(int iteration, Gaussians& g, std::mt19937_64& rng);
   void save(std::ostream& out) const;
@@ -76,9 +76,7 @@ class AdaptiveDensityControl {
  private:
   AdcOptions options_;
   float extent_;
-  std::vector<float> grad_accum_;  // [N] sum of NDC gradient norms
-  std::vector<int32_t> denom_;     // [N] views that saw the Gaussian
-  std::vector<float> max_radii_;   // [N] largest screen radius since the last densification
+  ScreenGradientStats stats_;  // since the last densification
 };
 
 class McmcDensifier {

@@ -434,8 +434,8 @@ int64_t Trainer::prune_after_step() {
   return pruned;
 }
 
-std::array<double, 9> StepPhases::values() const {
-  std::array<double, 9> v{};
+std::array<double, 8> StepPhases::values() const {
+  std::array<double, 8> v{};
   const auto f = fields_of(*this);
   for (size_t k = 0; k < f.size(); ++k) v[k] = *f[k];
   return v;
@@ -544,7 +544,10 @@ StepStats Trainer::step() {
         iteration_, "loss");
   lap(ph.terms);
 
-  rasterizer_->backward(gaussians_, view.camera, ro, v_render_, grads_);
+  // The densification statistics are added by the backward pass as it writes the 2D-mean
+  // gradients (the terms below add none to those).
+  rasterizer_->backward(gaussians_, view.camera, ro, v_render_, grads_,
+                        adc_ ? adc_->screen_stats() : nullptr);
   lap(ph.render_backward);
   // The terms' parameter gradients are taken at the rendered (dropped-out) opacities too, so
   // they join before the dropout chain rule.
@@ -563,8 +566,6 @@ StepStats Trainer::step() {
   if (mcmc_) stats.loss += mcmc_->add_regularizers(gaussians_, grads_);
   check_finite_gradients(grads_);
   lap(ph.gradients);
-  if (adc_) adc_->accumulate(render_, grads_, w, h);
-  lap(ph.densify_stats);
 
   // Optimiser step on a copy, so a diverging update leaves the model untouched.
   const float lr_means = means_lr(iteration_);

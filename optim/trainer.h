@@ -79,17 +79,16 @@ struct StepPhases {
   double render_forward = 0;   // rasterizer forward
   double photometric = 0;      // L1 + D-SSIM forward and backward (its image gradient), PSNR
   double terms = 0;            // plug-in loss terms (depth priors, warp, self-consistency)
-  double render_backward = 0;  // rasterizer backward
+  double render_backward = 0;  // rasterizer backward (with the densification statistics)
   double gradients = 0;        // term gradients merged, dropout chain rule, finiteness checks
-  double densify_stats = 0;    // densification statistics accumulated
   double adam = 0;             // optimiser step and the parameters' finiteness check
   double densify = 0;          // densification, pruning, opacity decay
   double other = 0;            // view choice, background, dropout, target, buffers
   // The phases in the order above, with their names (reports, JSON).
-  static constexpr std::array<const char*, 9> kNames = {
-      "render_forward", "photometric", "terms", "render_backward", "gradients", "densify_stats",
-      "adam",           "densify",     "other"};
-  std::array<double, 9> values() const;  // in kNames order
+  static constexpr std::array<const char*, 8> kNames = {"render_forward",  "photometric", "terms",
+                                                        "render_backward", "gradients",   "adam",
+                                                        "densify",         "other"};
+  std::array<double, 8> values() const;  // in kNames order
   double total() const;
   StepPhases& operator+=(const StepPhases& p);
   StepPhases& operator/=(double n);  // a sum over n steps -> the mean per step
@@ -97,9 +96,8 @@ struct StepPhases {
  private:
   template <typename Self>
   static auto fields_of(Self& s) {
-    return std::array{&s.render_forward, &s.photometric,   &s.terms, &s.render_backward,
-                      &s.gradients,      &s.densify_stats, &s.adam,  &s.densify,
-                      &s.other};
+    return std::array{&s.render_forward, &s.photometric, &s.terms,   &s.render_backward,
+                      &s.gradients,      &s.adam,        &s.densify, &s.other};
   }
 };
 

@@ -21,6 +21,22 @@ void RenderOptions::check() const {
     GLIMPSE_CHECK(std::isfinite(background[c])) << "render option background is not finite";
 }
 
+void ScreenGradientStats::reset(size_t n) {
+  grad_norm_sum.assign(n, 0.f);
+  views.assign(n, 0);
+  max_radius.assign(n, 0.f);
+}
+
+void ScreenGradientStats::add_view(const std::vector<int32_t>& radii,
+                                   const std::vector<float>& means2d, int width, int height) {
+  GLIMPSE_CHECK(means2d.size() == 2 * radii.size())
+      << "densification statistics: " << radii.size() << " radii but " << means2d.size() / 2
+      << " 2D-mean gradients";
+  if (size() != radii.size()) reset(radii.size());
+  for (size_t i = 0; i < radii.size(); ++i)
+    if (radii[i] > 0) add(i, means2d[2 * i], means2d[2 * i + 1], radii[i], width, height);
+}
+
 void check_render_inputs(const Gaussians& gaussians, const Camera& camera,
                          const RenderOptions& options) {
   options.check();
@@ -47,8 +63,9 @@ class CpuRasterizer final : public Rasterizer {
     impl_.forward(gaussians, camera.cast<float>(), options, out);
   }
   void backward(const Gaussians& gaussians, const Camera& camera, const RenderOptions& options,
-                const RenderOutputGradients& v_out, GaussianGradients& grads) override {
-    impl_.backward(gaussians, camera.cast<float>(), options, v_out, grads);
+                const RenderOutputGradients& v_out, GaussianGradients& grads,
+                ScreenGradientStats* stats) override {
+    impl_.backward(gaussians, camera.cast<float>(), options, v_out, grads, stats);
   }
 
  private:

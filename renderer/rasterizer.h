@@ -7,6 +7,8 @@
 #include "renderer/gaussians.h"
 #include "renderer/kernels/constants.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,6 +66,32 @@ struct RenderOutputGradientsT {
 };
 using RenderOutputGradients = RenderOutputGradientsT<float>;
 
+// Densification statistics (3DGS's): per Gaussian, over the backward passes since the last reset,
+// the sum of the norms of d loss / d (2D mean) in NDC units, the number of passes whose view saw
+// it, and its largest screen radius in pixels. A backward pass given one adds its view as it
+// writes the 2D-mean gradients (no second pass over them).
+struct ScreenGradientStats {
+  std::vector<float> grad_norm_sum;  // [N]
+  std::vector<int32_t> views;        // [N]
+  std::vector<float> max_radius;     // [N]
+
+  size_t size() const { return views.size(); }
+  void reset(size_t n);  // n Gaussians, all statistics zero
+  // Gaussian i seen with screen radius `radius` (> 0) and 2D-mean gradient (g_u, g_v) in pixels,
+  // in a view of width x height (d pixel / d NDC = size / 2).
+  void add(size_t i, float g_u, float g_v, int32_t radius, int width, int height) {
+    const float gx = g_u * (0.5f * static_cast<float>(width));
+    const float gy = g_v * (0.5f * static_cast<float>(height));
+    grad_norm_sum[i] += std::sqrt(gx * gx + gy * gy);
+    views[i] += 1;
+    max_radius[i] = std::max(max_radius[i], static_cast<float>(radius));
+  }
+  // One view from its radii ([N], 0: not seen) and 2D-mean gradients ([N, 2]) as a separate pass:
+  // for backends that do not fuse it, and as the reference the fused paths are tested against.
+  void add_view(const std::vector<int32_t>& radii, const std::vector<float>& means2d, int width,
+                int height);
+};
+
 // A rasterizer keeps the state of its last forward pass for the backward pass, so one object
 // serves one render at a time (use one per thread).
 class Rasterizer {
@@ -75,10 +103,12 @@ class Rasterizer {
   virtual void forward(const Gaussians& gaussians, const Camera& camera,
                        const RenderOptions& options, RenderOutput& out) = 0;
   // Gradients with respect to the inputs of the last forward(), which must have been called with
-  // the same arguments. `grads` is resized and overwritten.
+  // the same arguments. `grads` is resized and overwritten. With `stats`, the view's
+  // densification statistics are added to it (reset to the Gaussian count first if its size
+  // differs).
   virtual void backward(const Gaussians& gaussians, const Camera& camera,
                         const RenderOptions& options, const RenderOutputGradients& v_out,
-                        GaussianGradients& grads) = 0;
+                        GaussianGradients& grads, ScreenGradientStats* stats = nullptr) = 0;
 };
 
 // The CPU backend with `num_threads` threads (0: all hardware threads).

@@ -169,8 +169,9 @@ void CpuRasterizerT<T>::preprocess(const GaussiansT<T>& g, const CameraT<T>& cam
     s.r = rgb.x, s.g = rgb.y, s.b = rgb.z;
     s.z = z;
     s.sigma_max = T(0.5) * sigmas * sigmas;
+    s.radius = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
     splats_[i] = s;
-    out.radii[i] = std::max(1, static_cast<int32_t>(std::ceil(max_value(rx, ry))));
+    out.radii[i] = s.radius;
     const TileBox box{static_cast<uint16_t>(x0 / kTileSize), static_cast<uint16_t>(y0 / kTileSize),
                       static_cast<uint16_t>(x1 / kTileSize), static_cast<uint16_t>(y1 / kTileSize)};
     tile_box_[i] = box;
@@ -511,7 +512,7 @@ template <typename T>
 void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camera,
                                  const RenderOptions& options,
                                  const RenderOutputGradientsT<T>& v_out,
-                                 GaussianGradientsT<T>& grads) {
+                                 GaussianGradientsT<T>& grads, ScreenGradientStats* stats) {
   using L = LaneTraits<T>;
   using V = typename L::V;
   using I = typename L::I;
@@ -679,6 +680,14 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
   grads.sh.resize(g.sh.size());
   grads.means2d.resize(2 * g.size());
   const size_t n = g.size();
+  if (stats && stats->size() != n) stats->reset(n);
+  // Densification statistics of Gaussian i from its 2D-mean gradient, while it is at hand. A
+  // Gaussian touches tiles exactly when its radius is positive (preprocess).
+  auto add_stats = [&](size_t i, T g_u, T g_v) {
+    if (stats && tile_count_[i] > 0)
+      stats->add(i, static_cast<float>(g_u), static_cast<float>(g_v), splats_[i].radius, width_,
+                 height_);
+  };
   const int degree = sh_degree_used(g.sh_degree, options);
   const int stride = 3 * g.sh_coeffs();
   const int active_sh = 3 * sh_coeffs_for_degree(degree);
@@ -760,6 +769,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
           out.v_opacity_logit = res[10][l];
           out.v_mean2d = {res[11][l], res[12][l]};
           store(out, i);
+          add_stats(i, res[11][l], res[12][l]);
           for (int k = 0; k < active_sh; ++k) grads.sh[i * stride + k] = sh_res[k][l];
           // The chain writes the coefficients of the degree in use; zero the unused ones.
           std::fill(&grads.sh[i * stride + active_sh], &grads.sh[(i + 1) * stride], T(0));
@@ -796,6 +806,7 @@ void CpuRasterizerT<T>::backward(const GaussiansT<T>& g, const CameraT<T>& camer
                            g.opacity_logits[i], &g.sh[i * stride], degree, blur, aa, sum, pg,
                            &grads.sh[i * stride], v_rot, v_trans);
         store(pg, i);
+        add_stats(i, pg.v_mean2d.x, pg.v_mean2d.y);
       }
       chunk_v_r[b / kGaussianGrain] = v_rot;
       chunk_v_t[b / kGaussianGrain] = v_trans;

@@ -26,10 +26,11 @@ class CpuRasterizerT {
   // Inputs are not validated here (the Rasterizer wrapper does that).
   void forward(const GaussiansT<T>& gaussians, const CameraT<T>& camera,
                const RenderOptions& options, RenderOutputT<T>& out);
-  // Requires the preceding forward() with the same arguments.
+  // Requires the preceding forward() with the same arguments. With `stats`, adds the view's
+  // densification statistics as the 2D-mean gradients are written (Rasterizer::backward).
   void backward(const GaussiansT<T>& gaussians, const CameraT<T>& camera,
                 const RenderOptions& options, const RenderOutputGradientsT<T>& v_out,
-                GaussianGradientsT<T>& grads);
+                GaussianGradientsT<T>& grads, ScreenGradientStats* stats = nullptr);
 
   // Screen-space splat of one visible Gaussian, as blended.
   struct Splat {
@@ -39,6 +40,7 @@ class CpuRasterizerT {
     T r, g, b;               // colour
     T z;                     // camera depth
     T sigma_max;             // support: pixels with falloff exponent sigma <= sigma_max
+    int32_t radius;          // screen radius in pixels (RenderOutput::radii)
     uint32_t slot;           // first backward gradient slot (slots are per (Gaussian, tile))
     int16_t x0, y0, x1, y1;  // inclusive pixel bounding box, clipped to the image
   };

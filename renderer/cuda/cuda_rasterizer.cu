@@ -355,7 +355,7 @@ void CudaRasterizer::forward(const Gaussians& g, const Camera& camera, const Ren
 // [SECTION] backward ------------------------------------------------------------------------------
 void CudaRasterizer::backward(const Gaussians& g, const Camera& camera,
                               const RenderOptions& options, const RenderOutputGradients& v_out,
-                              GaussianGradients& grads) {
+                              GaussianGradients& grads, ScreenGradientStats* stats) {
   State& s = *state_;
   GLIMPSE_CHECK(s.has_forward && camera.width == s.width && camera.height == s.height &&
                 g.size() == s.n && g.sh.size() == s.sh.size())
@@ -437,6 +437,13 @@ void CudaRasterizer::backward(const Gaussians& g, const Camera& camera,
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 3; ++c) grads.v_rotation[r][c] = pose[3 * r + c];
     for (int c = 0; c < 3; ++c) grads.v_translation[c] = pose[9 + c];
+    if (stats) {
+      // Not fused on the device yet: the radii come back and the statistics are added here.
+      std::vector<int32_t> radii(n);
+      s.radii.download(radii.data(), n, st);
+      GLIMPSE_CUDA_CHECK(cudaStreamSynchronize(st));
+      stats->add_view(radii, grads.means2d, s.width, s.height);
+    }
   } catch (const gpu::OutOfMemory& e) {
     GLIMPSE_FAIL() << "CUDA rasterizer out of memory in the backward pass of " << n
                    << " Gaussians at " << s.width << "x" << s.height << ": " << e.what();

@@ -33,7 +33,8 @@ class CudaRasterizer final : public Rasterizer {
   void forward(const Gaussians& gaussians, const Camera& camera, const RenderOptions& options,
                RenderOutput& out) override;
   void backward(const Gaussians& gaussians, const Camera& camera, const RenderOptions& options,
-                const RenderOutputGradients& v_out, GaussianGradients& grads) override;
+                const RenderOutputGradients& v_out, GaussianGradients& grads,
+                ScreenGradientStats* stats) override;
 
   const CudaTimings& last_forward_timings() const;
   const CudaTimings& last_backward_timings() const;

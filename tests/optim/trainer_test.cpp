@@ -114,7 +114,7 @@ TEST(Trainer, StepPhasesAccountForTheStep) {
   EXPECT_GT(sum.render_backward, 0.0);
   EXPECT_GT(sum.photometric, 0.0);
   EXPECT_GT(sum.adam, 0.0);
-  EXPECT_GT(sum.densify_stats, 0.0);     // ADC is on
+  EXPECT_GT(sum.densify, 0.0);           // ADC is on
   EXPECT_LT(sum.terms, 0.05 * seconds);  // no plug-in term
 }
 

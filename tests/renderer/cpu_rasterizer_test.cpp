@@ -345,6 +345,44 @@ TEST(CpuRasterizer, DeterministicAcrossThreadCounts) {
   }
 }
 
+// The densification statistics the backward pass adds as it writes the 2D-mean gradients equal
+// the separate pass over its outputs, over two views (sums, counts and maxima), and a size
+// mismatch starts them afresh.
+TEST(CpuRasterizer, BackwardAddsTheDensificationStatisticsOfTheSeparatePass) {
+  const auto g = random_gaussians<float>(3000, 3, 5, 3.0, 160, 120);
+  RenderOptions opt;
+  RenderOutputGradients vo;
+  vo.rgb = Image<float>(160, 120, 3, 0.02f);
+  vo.alpha = Image<float>(160, 120, 1, -0.01f);
+  auto r = make_cpu_rasterizer(2);
+  ScreenGradientStats fused, separate;
+  fused.reset(7);  // the wrong size: reset to the Gaussian count by the first pass
+  int seen = 0;
+  for (int view = 0; view < 2; ++view) {
+    Camera cam = test_camera<double>(160, 120);
+    cam.translation.x += 0.3 * view;  // a second, shifted view
+    RenderOutput out;
+    GaussianGradients grads;
+    r->forward(g, cam, opt, out);
+    r->backward(g, cam, opt, vo, grads, &fused);
+    separate.add_view(out.radii, grads.means2d, cam.width, cam.height);
+    seen += static_cast<int>(std::count_if(out.radii.begin(), out.radii.end(),
+                                           [](int32_t radius) { return radius > 0; }));
+  }
+  ASSERT_EQ(fused.size(), g.size());
+  EXPECT_GT(seen, 1000);  // most Gaussians are seen, in both views
+  EXPECT_EQ(fused.views, separate.views);
+  EXPECT_EQ(fused.max_radius, separate.max_radius);
+  double max_sum = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    max_sum = std::max(max_sum, static_cast<double>(separate.grad_norm_sum[i]));
+    EXPECT_NEAR(fused.grad_norm_sum[i], separate.grad_norm_sum[i],
+                1e-6f * std::max(1.f, separate.grad_norm_sum[i]))
+        << "Gaussian " << i;
+  }
+  EXPECT_GT(max_sum, 0.0);
+}
+
 bool all_finite(const std::vector<float>& v) {
   return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
 }
