@@ -1,7 +1,10 @@
 // Training-throughput benchmark: the full Trainer::step (render, photometric loss with SSIM,
-// backward, Adam, densification statistics) at SH degree 3 on a synthetic capture.
+// plug-in terms, backward, Adam, densification) at SH degree 3 on a synthetic capture, or with a
+// real capture's configuration as `glimpse train` runs it.
 #include "app/bench_train.h"
 
+#include "app/train_command.h"
+#include "app/train_config.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
@@ -15,6 +18,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <random>
 #include <sstream>
 #include <sys/resource.h>
 #include <vector>
@@ -29,10 +34,81 @@ void BenchTrainOptions::check() const {
   GLIMPSE_CHECK(iterations > 0) << "bench-train: --iterations must be > 0, got " << iterations;
   GLIMPSE_CHECK(warmup >= 0) << "bench-train: --warmup must be >= 0, got " << warmup;
   GLIMPSE_CHECK(threads >= 0) << "bench-train: --threads must be >= 0 (0: all), got " << threads;
+  GLIMPSE_CHECK(!data.empty() || (config_path.empty() && cache_dir.empty() && protocol == "none"))
+      << "bench-train: --protocol, --config and --cache-dir apply to a real capture (--data)";
 }
 
-BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
-  options.check();
+namespace {
+
+// Times `iterations` steps after `warmup` untimed ones; fills the timing fields of `r`.
+template <typename StepFn>
+void time_steps(const BenchTrainOptions& options, StepFn&& step, BenchTrainResult& r) {
+  for (int i = 0; i < options.warmup; ++i) step();
+  std::vector<double> ms;
+  Timer timer;
+  StepPhases phases;
+  for (int i = 0; i < options.iterations; ++i) {
+    const StepStats stats = step();
+    ms.push_back(stats.seconds * 1e3);
+    phases += stats.phases;
+    r.gaussians = stats.num_gaussians;
+  }
+  const double wall = timer.seconds();
+  std::sort(ms.begin(), ms.end());
+  r.threads = options.threads > 0 ? options.threads : hardware_threads();
+  r.iterations_per_second = options.iterations / wall;
+  r.step_ms_median = ms[ms.size() / 2];
+  r.step_ms_min = ms.front();
+  r.phases = phases;
+  r.phases /= options.iterations;
+}
+
+// A real capture: the run `glimpse train` would make (configuration, split, initialisation, depth
+// priors) in a temporary output folder, removed afterwards; nothing is saved or evaluated.
+void bench_on_capture(const BenchTrainOptions& options, BenchTrainResult& r) {
+  TrainConfig config;
+  if (!options.config_path.empty()) config = load_train_config(options.config_path);
+  nlohmann::json patch = {{"dataset", options.data}, {"protocol", options.protocol},
+                          {"views", options.views},  {"threads", options.threads},
+                          {"save_every", 0},         {"checkpoint_every", 0},
+                          {"test_every", 0},         {"lpips_model", "none"}};
+  if (!options.cache_dir.empty()) patch["cache_dir"] = options.cache_dir;
+  // At least the steps timed; a longer configured run keeps its schedules (SH ramp, priors).
+  patch["trainer"]["iterations"] =
+      std::max(config.trainer.iterations, options.warmup + options.iterations);
+  config.update_from_json(patch, "bench-train");
+  namespace fs = std::filesystem;
+  const fs::path out =
+      fs::temp_directory_path() / ("glimpse-bench-train-" + std::to_string(std::random_device{}()));
+  config.output = out.string();
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{out};
+  TrainRunOptions run_options;
+  run_options.progress = ProgressMode::Silent;
+  TrainRun run(config, run_options);
+  run.load();
+  run.prepare();
+  const TrainResult& prepared = run.result();
+  r.width = prepared.image_width;
+  r.height = prepared.image_height;
+  std::ostringstream scene;
+  scene << fs::path(options.data).filename().string() << " (" << prepared.dataset_format << ", "
+        << prepared.protocol << "; init " << prepared.init_method << ", "
+        << prepared.num_initial_gaussians << " Gaussians";
+  for (const std::string& term : prepared.prior_terms) scene << "; " << term;
+  scene << ")";
+  r.scene = scene.str();
+  time_steps(
+      options, [&] { return run.step(); }, r);
+}
+
+// The synthetic scene: a model of trained-model statistics fitted to renders of another.
+void run_synthetic(const BenchTrainOptions& options, BenchTrainResult& r) {
   const Camera base = make_benchmark_camera(options.width, options.height);
   // Ground truth: a synthetic scene seen from slightly shifted cameras.
   const Gaussians truth =
@@ -57,32 +133,31 @@ BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
   to.sh_degree = init.sh_degree;
   to.sh_increase_every = 1;  // full SH degree from the third step: the most expensive case
   Trainer trainer(std::move(views), std::move(init), to, make_cpu_rasterizer(options.threads));
-  for (int i = 0; i < options.warmup; ++i) trainer.step();
-  std::vector<double> ms;
-  Timer timer;
-  StepPhases phases;
-  for (int i = 0; i < options.iterations; ++i) {
-    const StepStats stats = trainer.step();
-    ms.push_back(stats.seconds * 1e3);
-    phases += stats.phases;
+  r.scene = "synthetic";
+  r.width = options.width;
+  r.height = options.height;
+  time_steps(
+      options, [&] { return trainer.step(); }, r);
+}
+
+}  // namespace
+
+BenchTrainResult run_bench_train(const BenchTrainOptions& options) {
+  options.check();
+  BenchTrainResult r;
+  if (!options.data.empty()) {
+    bench_on_capture(options, r);
+  } else {
+    run_synthetic(options, r);
   }
-  const double wall = timer.seconds();
-  std::sort(ms.begin(), ms.end());
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  BenchTrainResult r;
-  r.threads = options.threads > 0 ? options.threads : hardware_threads();
-  r.iterations_per_second = options.iterations / wall;
-  r.step_ms_median = ms[ms.size() / 2];
-  r.step_ms_min = ms.front();
-  r.gaussians = static_cast<int64_t>(trainer.gaussians().size());
   r.peak_memory_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
-  r.phases = phases;
-  r.phases /= options.iterations;
   if (!options.json_path.empty()) {
-    nlohmann::json j = {{"gaussians", r.gaussians},
-                        {"width", options.width},
-                        {"height", options.height},
+    nlohmann::json j = {{"scene", r.scene},
+                        {"gaussians", r.gaussians},
+                        {"width", r.width},
+                        {"height", r.height},
                         {"views", options.views},
                         {"threads", r.threads},
                         {"iterations", options.iterations},
@@ -118,12 +193,12 @@ std::string format_step_phases(const StepPhases& phases) {
 }
 
 std::string format_bench_train(const BenchTrainOptions& o, const BenchTrainResult& r) {
-  char line[512];
+  char line[1024];
   std::snprintf(line, sizeof(line),
-                "bench-train: %lld Gaussians, %dx%d, %d views, %d threads: %.2f it/s "
+                "bench-train: %s, %lld Gaussians, %dx%d, %d views, %d threads: %.2f it/s "
                 "(step median %.1f ms, min %.1f ms over %d steps), peak memory %.0f MiB\n",
-                static_cast<long long>(r.gaussians), o.width, o.height, o.views, r.threads,
-                r.iterations_per_second, r.step_ms_median, r.step_ms_min, o.iterations,
+                r.scene.c_str(), static_cast<long long>(r.gaussians), r.width, r.height, o.views,
+                r.threads, r.iterations_per_second, r.step_ms_median, r.step_ms_min, o.iterations,
                 r.peak_memory_mib);
   return line + format_step_phases(r.phases);
 }

@@ -1,5 +1,6 @@
-// `glimpse bench-train`: training iterations per second of the CPU backend on a synthetic scene
-// with trained-model statistics (renderer/synthetic_scene.h), and the process's peak memory.
+// `glimpse bench-train`: training iterations per second of the CPU backend, and the process's peak
+// memory, on a synthetic scene with trained-model statistics (renderer/synthetic_scene.h) or on a
+// real capture as `glimpse train` sets it up (its configuration, initialisation and priors).
 #pragma once
 
 #include "optim/trainer.h"
@@ -19,10 +20,19 @@ struct BenchTrainOptions {
   int threads = 0;        // CPU threads (0: all)
   uint64_t seed = 1;      // scene seed
   std::string json_path;  // also write the result here (empty: don't)
+  // A real capture instead of the synthetic scene (gaussians, width, height and seed do not
+  // apply): the dataset folder, its evaluation protocol (none, llff, dtu) and an optional
+  // training configuration file (glimpse train --config); views is the protocol's training views.
+  std::string data;
+  std::string protocol = "none";
+  std::string config_path;
+  std::string cache_dir;  // multi-view stereo cache (glimpse train --cache-dir)
   void check() const;     // throws glimpse::Error naming the bad option
 };
 
 struct BenchTrainResult {
+  std::string scene;                 // "synthetic", or the capture and how it was set up
+  int width = 0, height = 0;         // training image size
   int threads = 0;                   // resolved thread count
   double iterations_per_second = 0;  // timed steps / their wall time
   double step_ms_median = 0, step_ms_min = 0;

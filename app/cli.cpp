@@ -337,23 +337,49 @@ int run_cli(int argc, const char* const* argv) {
   BenchTrainOptions bench_train;
   CLI::App* bench_train_cmd = app.add_subcommand(
       "bench-train",
-      "Time full training steps (render, L1 + D-SSIM, backward, Adam) of the CPU backend on a "
-      "synthetic scene: iterations per second and peak memory");
-  bench_train_cmd->add_option("--gaussians", bench_train.gaussians, "Number of Gaussians")
+      "Time full training steps (render, L1 + D-SSIM, plug-in terms, backward, Adam) of the CPU "
+      "backend on a synthetic scene, or on a real capture as glimpse train sets it up (--data): "
+      "iterations per second, the time of each phase of the step, and peak memory");
+  CLI::Option* bt_gaussians =
+      bench_train_cmd->add_option("--gaussians", bench_train.gaussians, "Number of Gaussians")
+          ->capture_default_str();
+  CLI::Option* bt_width = bench_train_cmd->add_option("--width", bench_train.width, "Image width")
+                              ->capture_default_str();
+  CLI::Option* bt_height =
+      bench_train_cmd->add_option("--height", bench_train.height, "Image height")
+          ->capture_default_str();
+  bench_train_cmd
+      ->add_option("--views", bench_train.views,
+                   "Training views (with --data and a protocol: the protocol's 3, 6 or 9)")
       ->capture_default_str();
-  bench_train_cmd->add_option("--width", bench_train.width, "Image width")->capture_default_str();
-  bench_train_cmd->add_option("--height", bench_train.height, "Image height")
-      ->capture_default_str();
-  bench_train_cmd->add_option("--views", bench_train.views, "Training views")
-      ->capture_default_str();
+  CLI::Option* bt_data = bench_train_cmd->add_option(
+      "--data", bench_train.data,
+      "A real capture instead of the synthetic scene: its folder (LLFF, DTU, ...), trained as "
+      "glimpse train would (split, initialisation, depth priors); nothing is saved");
+  bench_train_cmd
+      ->add_option("--protocol", bench_train.protocol,
+                   "With --data: the evaluation protocol that chooses the split (none, llff, dtu)")
+      ->check(CLI::IsMember({"none", "llff", "dtu"}))
+      ->needs(bt_data);
+  bench_train_cmd
+      ->add_option("--config", bench_train.config_path,
+                   "With --data: a training configuration (JSON, as glimpse train --config)")
+      ->needs(bt_data);
+  bench_train_cmd
+      ->add_option("--cache-dir", bench_train.cache_dir,
+                   "With --data: the multi-view stereo cache (as glimpse train --cache-dir)")
+      ->needs(bt_data);
   bench_train_cmd->add_option("--iterations", bench_train.iterations, "Timed training steps")
       ->capture_default_str();
   bench_train_cmd->add_option("--warmup", bench_train.warmup, "Untimed steps first")
       ->capture_default_str();
   bench_train_cmd->add_option("--threads", bench_train.threads, "CPU threads (0: all)")
       ->capture_default_str();
-  bench_train_cmd->add_option("--seed", bench_train.seed, "Synthetic scene seed")
-      ->capture_default_str();
+  CLI::Option* bt_seed =
+      bench_train_cmd->add_option("--seed", bench_train.seed, "Synthetic scene seed")
+          ->capture_default_str();
+  for (CLI::Option* synthetic_only : {bt_gaussians, bt_width, bt_height, bt_seed})
+    bt_data->excludes(synthetic_only);
   bench_train_cmd->add_option("--json", bench_train.json_path, "Also write the result as JSON");
 
   // bench: the sparse-view suites
