@@ -739,10 +739,12 @@ void TrainRun::prepare() {
   result.scene_extent =
       trainer_options.scene_extent > 0.f ? trainer_options.scene_extent : camera_extent;
   GLIMPSE_LOG(Info) << "train: position lr " << trainer_options.lr.means_initial << " -> "
-                    << trainer_options.lr.means_final << " x scene scale " << result.scene_extent
-                    << " (" << scene_scale_name(config.scene_scale) << "; camera spread "
-                    << camera_extent << ", median depth of the initial Gaussians " << scene_depth
-                    << ")";
+                    << trainer_options.lr.means_final << " over "
+                    << (trainer_options.lr.means_max_steps > 0 ? trainer_options.lr.means_max_steps
+                                                               : trainer_options.iterations)
+                    << " steps, x scene scale " << result.scene_extent << " ("
+                    << scene_scale_name(config.scene_scale) << "; camera spread " << camera_extent
+                    << ", median depth of the initial Gaussians " << scene_depth << ")";
   // [SECTION] depth priors and the prior terms ------------------------------------------------
   s.phase(SessionPhase::DepthPriors,
           "depth priors (" + std::string(depth_source_name(config.priors.depth_source)) + ")");

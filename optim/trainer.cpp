@@ -179,7 +179,8 @@ void LearningRateOptions::check() const {
         << "learning rates must be finite and >= 0, got " << v;
   GLIMPSE_CHECK(means_initial > 0 && means_final > 0)
       << "position learning rates must be > 0 (exponential schedule)";
-  GLIMPSE_CHECK(means_max_steps > 0) << "means_max_steps must be > 0, got " << means_max_steps;
+  GLIMPSE_CHECK(means_max_steps >= 0)
+      << "means_max_steps must be >= 0 (0: the run's iterations), got " << means_max_steps;
 }
 
 void TrainerOptions::check() const {
@@ -328,7 +329,8 @@ float Trainer::means_lr(int iteration) const {
   ExponentialSchedule schedule;
   schedule.initial = options_.lr.means_initial * extent_;
   schedule.final = options_.lr.means_final * extent_;
-  schedule.max_steps = options_.lr.means_max_steps;
+  schedule.max_steps =
+      options_.lr.means_max_steps > 0 ? options_.lr.means_max_steps : options_.iterations;
   return schedule.at(iteration);
 }
 

@@ -26,7 +26,7 @@ namespace glimpse {
 struct LearningRateOptions {
   float means_initial = 1.6e-4f;  // position lr at step 0, times the scene extent
   float means_final = 1.6e-6f;    // position lr at means_max_steps, times the scene extent
-  int means_max_steps = 30000;    // length of the exponential decay
+  int means_max_steps = 30000;    // length of the exponential decay (0: the run's iterations)
   float sh_dc = 2.5e-3f;          // SH degree-0 coefficients
   float sh_rest = 1.25e-4f;       // higher SH coefficients (sh_dc / 20)
   float opacity = 0.05f;          // opacity logits
@@ -145,6 +145,10 @@ class Trainer {
   float scene_extent() const { return extent_; }
   int active_sh_degree() const;
   Rasterizer& rasterizer() { return *rasterizer_; }
+  // The position learning rate of `iteration` (1-based), in scene units: the exponential decay
+  // from lr.means_initial to lr.means_final over lr.means_max_steps (0: the run's iterations),
+  // times the scene extent.
+  float means_lr(int iteration) const;
 
   void add_loss_term(std::unique_ptr<LossTerm> term);
 
@@ -156,7 +160,6 @@ class Trainer {
 
  private:
   int next_view();
-  float means_lr(int iteration) const;
   void check_finite_gradients(const GaussianGradients& grads) const;
   void apply_densify_result(const DensifyResult& result);
   int64_t prune_after_step();

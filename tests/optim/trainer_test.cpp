@@ -118,6 +118,28 @@ TEST(Trainer, StepPhasesAccountForTheStep) {
   EXPECT_LT(sum.terms, 0.05 * seconds);  // no plug-in term
 }
 
+// The position learning rate decays from means_initial to means_final over means_max_steps, or
+// over the run's iterations when that is 0.
+TEST(Trainer, PositionLearningRateDecaysOverTheRunWhenMaxStepsIsZero) {
+  const auto train = render_ring(truth(), 3, 6, 0, 48);
+  TrainerOptions options = fast_options(400);
+  options.lr.means_initial = 1e-3f;
+  options.lr.means_final = 1e-5f;
+  auto lr_at = [&](int max_steps, int iteration) {
+    TrainerOptions o = options;
+    o.lr.means_max_steps = max_steps;
+    Trainer t(train, truth(), o, make_cpu_rasterizer(1));
+    return t.means_lr(iteration) / t.scene_extent();
+  };
+  EXPECT_NEAR(lr_at(0, 0), 1e-3f, 1e-9f);
+  EXPECT_NEAR(lr_at(0, 400), 1e-5f, 1e-10f);  // the end of the run
+  EXPECT_NEAR(lr_at(0, 200), 1e-4f, 1e-9f);   // log-linear: halfway is the geometric mean
+  EXPECT_FLOAT_EQ(lr_at(0, 250), lr_at(400, 250));
+  EXPECT_GT(lr_at(30000, 400), 9e-4f);  // a 30000-step decay has barely begun
+  options.lr.means_max_steps = -1;
+  EXPECT_THROW(Trainer(train, truth(), options, make_cpu_rasterizer(1)), Error);
+}
+
 TEST(Trainer, DeterministicForSeedAndThreads) {
   const auto train = render_ring(truth(), 3, 6, 0, 48);
   TrainerOptions options = fast_options(250);
