@@ -299,6 +299,7 @@ TEST(TrainConfig, DefaultsAreValid) {
   EXPECT_FLOAT_EQ(c.trainer.lr.means_final, 1e-5f);
   EXPECT_FLOAT_EQ(c.trainer.lr.means_initial / c.trainer.lr.means_final,
                   reference.lr.means_initial / reference.lr.means_final);
+  EXPECT_EQ(c.trainer.lr.means_max_steps, 0);  // the decay spans the run, as in 3DGS
   // ... and the sparse-view regularisers that measured best: a random background each step and
   // DropGaussian at 0.2; the depth losses are available but off.
   EXPECT_TRUE(c.trainer.random_background);
@@ -312,6 +313,7 @@ TEST(TrainConfig, DefaultsAreValid) {
   reference.iterations = c.trainer.iterations;
   reference.lr.means_initial = c.trainer.lr.means_initial;
   reference.lr.means_final = c.trainer.lr.means_final;
+  reference.lr.means_max_steps = c.trainer.lr.means_max_steps;
   TrainConfig with_reference = c;
   with_reference.trainer = reference;
   EXPECT_EQ(with_reference.to_json(), c.to_json());
