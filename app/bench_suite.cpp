@@ -619,7 +619,9 @@ std::string BenchSuiteResult::to_markdown(const BenchSuiteOptions& o) const {
   for (const SuiteScene& s : scenes) {
     const std::string name = s.name + (s.official ? "" : "*");
     if (!s.mean) {
-      md << "| " << name << " | failed | | | | | | | | |\n";
+      // A scene without a finished run has failed, or (while the suite runs) not run yet.
+      md << "| " << name << " | " << (s.error.empty() ? "not run yet" : "failed")
+         << " | | | | | | | | |\n";
       continue;
     }
     const SuiteMetrics& m = *s.mean;
@@ -683,7 +685,8 @@ std::string BenchSuiteResult::to_html(const BenchSuiteOptions& o) const {
     h << "<tr><td><a href=\"#" << html_escape(s.name) << "\">" << html_escape(s.name)
       << (s.official ? "" : "*") << "</a></td>";
     if (!s.mean) {
-      h << "<td colspan=\"6\" class=\"fail\">failed</td></tr>\n";
+      h << (s.error.empty() ? "<td colspan=\"6\">not run yet</td></tr>\n"
+                            : "<td colspan=\"6\" class=\"fail\">failed</td></tr>\n");
       continue;
     }
     h << "<td>" << fixed_or_na(s.mean->psnr, 2) << "</td><td>" << fixed_or_na(s.mean->ssim, 3)

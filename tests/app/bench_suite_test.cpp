@@ -300,6 +300,14 @@ TEST(BenchSuite, BrokenAndMissingScenesAreReportedAndTheOthersFinish) {
   EXPECT_HAS(md, "## Failed");
   EXPECT_HAS(md, " ± ");  // two seeds: mean ± std
   EXPECT_HAS(read_text(out / "results.csv"), "llff,3,trex,1,,failed,");
+  // While a suite runs, its reports list the scenes not reached yet as such, not as failed.
+  BenchSuiteResult running = r;
+  running.scenes[0].error.clear();
+  running.scenes[0].mean.reset();
+  BenchSuiteOptions shown;
+  shown.suite = Suite::Llff;
+  const std::string running_md = running.to_markdown(shown);
+  EXPECT_HAS(running_md, "| room | not run yet |");
 
   // Through the binary: the failures give exit code 1 after the reports are written.
   const glimpse::testing::ProgramRun run = glimpse::testing::run_glimpse(
