@@ -153,7 +153,10 @@ std::string apply_training_masks(const TrainConfig& config, std::vector<View>& v
          << ") over " << b.dark_run << " pixels up a column";
     if (b.bright_threshold < 1.f)
       what << ", bright (min RGB > " << format_number(b.bright_threshold) << ") over "
-           << b.bright_run << " pixels down a column";
+           << b.bright_run << " pixels down a column"
+           << (b.bright_below_dark > 0 ? " or from within " + std::to_string(b.bright_below_dark) +
+                                             " rows below dark background"
+                                       : std::string());
   } else if (masks == TrainingMasks::Dataset) {
     what << ": the dataset's object masks"
          << (config.protocol == EvalProtocol::Dtu

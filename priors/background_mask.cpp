@@ -15,6 +15,8 @@ void BackgroundHeuristicOptions::check() const {
                                << dark_run;
   GLIMPSE_CHECK(bright_run >= 1) << "background heuristic: bright_run must be at least 1, got "
                                  << bright_run;
+  GLIMPSE_CHECK(bright_below_dark >= 0)
+      << "background heuristic: bright_below_dark must be >= 0 (0: off), got " << bright_below_dark;
 }
 
 Image<float> background_heuristic_mask(const Image<float>& rgb,
@@ -38,13 +40,34 @@ Image<float> background_heuristic_mask(const Image<float>& rgb,
       if (r >= options.dark_run || r == y + 1) mask.at(x, y) = 0.f;
     }
   if (options.bright_threshold >= 1.f) return mask;
+  auto bright = [&](int x, int y) {
+    const float* p = pixel(x, y);
+    const float t = options.bright_threshold;
+    return p[0] > t && p[1] > t && p[2] > t;
+  };
+  // Bright segments that begin just below dark background, whole (before the bright run marks
+  // more: this reads the dark rule's result).
+  if (options.bright_below_dark > 0) {
+    for (int x = 0; x < w; ++x) {
+      int last_dark = -1 - options.bright_below_dark;  // row of the last dark background pixel
+      for (int y = 0; y < h;) {
+        if (!bright(x, y)) {
+          if (mask.at(x, y) == 0.f) last_dark = y;
+          ++y;
+          continue;
+        }
+        const int top = y;
+        while (y < h && bright(x, y)) ++y;
+        if (top - last_dark <= options.bright_below_dark)
+          for (int k = top; k < y; ++k) mask.at(x, k) = 0.f;
+      }
+    }
+  }
   std::fill(run.begin(), run.end(), 0);
   for (int y = h - 1; y >= 0; --y)
     for (int x = 0; x < w; ++x) {
-      const float* p = pixel(x, y);
-      const float t = options.bright_threshold;
       int& r = run[static_cast<size_t>(x)];
-      r = (p[0] > t && p[1] > t && p[2] > t) ? r + 1 : 0;
+      r = bright(x, y) ? r + 1 : 0;
       if (r >= options.bright_run || r == h - y) mask.at(x, y) = 0.f;
     }
   return mask;

@@ -9,7 +9,12 @@
 //    background when it and the bright_run - 1 pixels below it (or all of them, near the bottom
 //    edge) are brighter than bright_threshold in every channel. Whole bright segments (a run
 //    anywhere in the column) were measured worse: they also take long specular highlights of
-//    the object (DTU scan37: 15.25 against 15.78 dB).
+//    the object (DTU scan37: 15.25 against 15.78 dB);
+//  - bright below dark (Glimpse's, with the bright rule): a bright segment of a column that
+//    begins at most bright_below_dark rows below dark background is background as a whole: the
+//    table seen up to the backdrop, down to the object standing on it (the part the bright run
+//    cannot reach, within bright_run rows of the object). A highlight on the object does not
+//    begin at the backdrop.
 // A run keeps a small dark or bright part of the object from being taken for background.
 #pragma once
 
@@ -23,7 +28,10 @@ struct BackgroundHeuristicOptions {
   // min over RGB above this is bright; 1 (no value is above it) turns the rule off.
   float bright_threshold = 1.f;
   int bright_run = 50;  // bright pixels down a column, this one included
-  void check() const;   // thresholds in (0, 1], runs >= 1
+  // Rows between dark background and a bright segment below it for the whole segment to be
+  // background (the transition from backdrop to table); 0: off. Needs the bright rule.
+  int bright_below_dark = 0;
+  void check() const;  // thresholds in (0, 1], runs >= 1, bright_below_dark >= 0
 };
 
 // The mask of `rgb` (3 channels, values in [0, 1]): 1 where the pixel is kept (foreground or

@@ -1,6 +1,7 @@
 // Background masks from the images: dark from the top (DNGaussian's DTU rule: a pixel and the
 // run - 1 pixels above it dark, or its column dark all the way to the top) and its mirror for
-// bright pixels from the bottom; coloured pixels and short runs stay kept.
+// bright pixels from the bottom, with bright segments that begin just below the dark backdrop
+// taken whole; coloured pixels and short runs stay kept.
 #include "priors/background_mask.h"
 
 #include "core/check.h"
@@ -73,6 +74,41 @@ TEST(BackgroundHeuristic, BrightColumnsFromTheBottomWhenEnabled) {
   for (float v : none.vector()) EXPECT_EQ(v, 1.f);
 }
 
+TEST(BackgroundHeuristic, BrightSegmentsJustBelowDarkBackgroundAreBackgroundWhole) {
+  // 4 columns of 20 rows, dark and bright runs of 5, gap 2. Rows 0..5 dark backdrop (background
+  // by the dark rule) in columns 0-2, then:
+  //  column 0: bright rows 6..9 (the table, too short for the bright run), grey object 10..19;
+  //  column 1: grey row 6, then bright rows 7..9 and the object: within the gap, whole;
+  //  column 2: grey rows 6..8, bright rows 9..11, object: 3 rows below the backdrop, kept;
+  //  column 3: no backdrop (grey rows 0..5): the same bright rows 6..9 are a highlight, kept.
+  Image<float> im = filled(4, 20, 0.4f, 0.4f, 0.4f);
+  for (int x = 0; x < 3; ++x)
+    for (int y = 0; y <= 5; ++y) paint(im, x, y, 0.02f);
+  for (int y = 6; y <= 9; ++y) paint(im, 0, y, 0.99f);
+  for (int y = 7; y <= 9; ++y) paint(im, 1, y, 0.99f);
+  for (int y = 9; y <= 11; ++y) paint(im, 2, y, 0.99f);
+  for (int y = 6; y <= 9; ++y) paint(im, 3, y, 0.99f);
+  BackgroundHeuristicOptions options;
+  options.dark_threshold = 0.1f;
+  options.dark_run = 5;
+  options.bright_threshold = 0.95f;
+  options.bright_run = 5;
+  const Image<float> before = background_heuristic_mask(im, options);  // the rule off
+  options.bright_below_dark = 2;
+  const Image<float> mask = background_heuristic_mask(im, options);
+  for (int y = 0; y < 20; ++y) {
+    const float backdrop = y <= 5 ? 0.f : 1.f;
+    EXPECT_EQ(before.at(0, y), backdrop) << "row " << y;
+    EXPECT_EQ(mask.at(0, y), y <= 9 ? 0.f : 1.f) << "row " << y;
+    EXPECT_EQ(mask.at(1, y), (y <= 5 || (y >= 7 && y <= 9)) ? 0.f : 1.f) << "row " << y;
+    EXPECT_EQ(mask.at(2, y), backdrop) << "row " << y;
+    EXPECT_EQ(mask.at(3, y), 1.f) << "row " << y;
+  }
+  options.bright_threshold = 1.f;  // needs the bright rule
+  const Image<float> dark_only = background_heuristic_mask(im, options);
+  for (int y = 0; y < 20; ++y) EXPECT_EQ(dark_only.at(0, y), y <= 5 ? 0.f : 1.f) << "row " << y;
+}
+
 TEST(BackgroundHeuristic, TheThresholdsAreStrict) {
   BackgroundHeuristicOptions options;  // 30/255, run 50
   const float just_below = options.dark_threshold * 0.999f;
@@ -93,6 +129,9 @@ TEST(BackgroundHeuristic, BadOptionsAndImagesAreRefused) {
   EXPECT_THROW(background_heuristic_mask(filled(2, 2, 0, 0, 0), options), Error);
   options = {};
   options.bright_threshold = 1.5f;
+  EXPECT_THROW(background_heuristic_mask(filled(2, 2, 0, 0, 0), options), Error);
+  options = {};
+  options.bright_below_dark = -1;
   EXPECT_THROW(background_heuristic_mask(filled(2, 2, 0, 0, 0), options), Error);
   EXPECT_THROW(background_heuristic_mask(Image<float>(2, 2, 1), BackgroundHeuristicOptions{}),
                Error);
