@@ -787,6 +787,11 @@ void TrainRun::prepare() {
     result.prior_terms.push_back("dropout " + format_number(trainer_options.dropout_rate));
   if (trainer_options.opacity_decay < 1.f)
     result.prior_terms.push_back("opacity decay " + format_number(trainer_options.opacity_decay));
+  if (trainer_options.opacity_reg > 0.f)
+    result.prior_terms.push_back("opacity regulariser " +
+                                 format_number(trainer_options.opacity_reg));
+  if (trainer_options.scale_reg > 0.f)
+    result.prior_terms.push_back("scale regulariser " + format_number(trainer_options.scale_reg));
   if (trainer_options.random_background) result.prior_terms.push_back("random background");
   {
     std::string list;

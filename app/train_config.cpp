@@ -188,6 +188,8 @@ void visit_fields(TrainConfig& c, Visitor& v) {
     v("dropout_ramp", t.dropout_ramp);
     v("opacity_decay", t.opacity_decay);
     v("opacity_decay_until", t.opacity_decay_until);
+    v("opacity_reg", t.opacity_reg);
+    v("scale_reg", t.scale_reg);
     v("prune_opacity", t.prune_opacity);
     v("prune_every", t.prune_every);
   });

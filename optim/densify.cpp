@@ -246,12 +246,15 @@ McmcDensifier::McmcDensifier(const McmcOptions& options, float scene_extent)
   options_.check();
 }
 
-double McmcDensifier::add_regularizers(const Gaussians& g, GaussianGradients& grads) const {
+double add_opacity_scale_regularizers(const Gaussians& g, float opacity_weight, float scale_weight,
+                                      float scale_unit, GaussianGradients& grads) {
+  GLIMPSE_CHECK(scale_unit > 0.f) << "scale regulariser: the scale unit must be > 0, got "
+                                  << scale_unit;
   const size_t n = g.size();
   if (n == 0) return 0;
   double loss = 0;
-  const float wo = options_.opacity_reg / static_cast<float>(n);
-  const float ws = options_.scale_reg / static_cast<float>(3 * n);
+  const float wo = opacity_weight / static_cast<float>(n);
+  const float ws = scale_weight / (static_cast<float>(3 * n) * scale_unit);
   for (size_t i = 0; i < n; ++i) {
     const float o = sigmoid(g.opacity_logits[i]);
     loss += static_cast<double>(wo) * o;
@@ -263,6 +266,10 @@ double McmcDensifier::add_regularizers(const Gaussians& g, GaussianGradients& gr
     }
   }
   return loss;
+}
+
+double McmcDensifier::add_regularizers(const Gaussians& g, GaussianGradients& grads) const {
+  return add_opacity_scale_regularizers(g, options_.opacity_reg, options_.scale_reg, 1.f, grads);
 }
 
 DensifyResult McmcDensifier::step(int iteration, float means_lr, Gaussians& g,

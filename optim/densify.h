@@ -93,6 +93,12 @@ class McmcDensifier {
   float extent_;
 };
 
+// opacity_weight * mean(sigmoid(logit)) + scale_weight * mean(exp(log_scale) / scale_unit) over
+// every Gaussian and axis (3DGS-MCMC's L1 regularisers): adds the gradients to `grads` (sized
+// like `g`) and returns the value.
+double add_opacity_scale_regularizers(const Gaussians& g, float opacity_weight, float scale_weight,
+                                      float scale_unit, GaussianGradients& grads);
+
 // Gathers Gaussians by index (the densification building block).
 Gaussians gather_gaussians(const Gaussians& g, const std::vector<int64_t>& index);
 

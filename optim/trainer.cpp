@@ -194,6 +194,9 @@ void TrainerOptions::check() const {
       << "opacity_decay must be in (0, 1], got " << opacity_decay;
   GLIMPSE_CHECK(opacity_decay_until >= 0)
       << "opacity_decay_until must be >= 0, got " << opacity_decay_until;
+  GLIMPSE_CHECK(std::isfinite(opacity_reg) && opacity_reg >= 0.f && std::isfinite(scale_reg) &&
+                scale_reg >= 0.f)
+      << "opacity_reg and scale_reg must be >= 0, got " << opacity_reg << " and " << scale_reg;
   GLIMPSE_CHECK(prune_opacity >= 0.f && prune_opacity < 1.f)
       << "prune_opacity must be in [0, 1), got " << prune_opacity;
   GLIMPSE_CHECK(prune_every > 0) << "prune_every must be > 0, got " << prune_every;
@@ -566,6 +569,9 @@ StepStats Trainer::step() {
   restore.armed = false;
   dropout_backward(dropout);
   if (mcmc_) stats.loss += mcmc_->add_regularizers(gaussians_, grads_);
+  if (options_.opacity_reg > 0.f || options_.scale_reg > 0.f)
+    stats.loss += add_opacity_scale_regularizers(gaussians_, options_.opacity_reg,
+                                                 options_.scale_reg, extent_, grads_);
   check_finite_gradients(grads_);
   lap(ph.gradients);
 

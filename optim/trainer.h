@@ -62,8 +62,13 @@ struct TrainerOptions {
   // multiplied by this, so Gaussians the views do not keep up fade and can be pruned. 1: off.
   float opacity_decay = 1.f;
   int opacity_decay_until = 0;  // the last iteration decayed (0: all)
-  float prune_opacity = 0.f;    // without densification: remove Gaussians below this opacity
-  int prune_every = 500;        // ... every N iterations
+  // The opacity and scale regularisers (3DGS-MCMC's L1 terms, here for every strategy):
+  // opacity_reg * mean(opacity) + scale_reg * mean(scale / scene extent) join the loss. 0: off.
+  // The MCMC strategy adds its own (mcmc.opacity_reg, mcmc.scale_reg) as well.
+  float opacity_reg = 0.f;
+  float scale_reg = 0.f;
+  float prune_opacity = 0.f;  // without densification: remove Gaussians below this opacity
+  int prune_every = 500;      // ... every N iterations
   // The scene's scale, which the position learning rate and the densification thresholds are
   // relative to; 0 takes the training cameras' spread (scene_extent_of, the reference 3DGS
   // choice). Set by the caller (e.g. from the initial geometry's depth, scene_depth_of), not

@@ -3,6 +3,7 @@
 #include "optim/trainer.h"
 
 #include "core/timer.h"
+#include "optim/densify.h"
 #include "optim/losses.h"
 #include "tests/support/synthetic_rig.h"
 
@@ -283,6 +284,75 @@ TEST(Trainer, McmcKeepsTheCap) {
   for (int i = 0; i < o.iterations; ++i) max_count = std::max(max_count, t.step().num_gaussians);
   EXPECT_LE(max_count, 900);
   EXPECT_GT(max_count, 600);
+}
+
+// opacity_weight * mean(opacity) + scale_weight * mean(scale / unit): its value in closed form
+// and its gradients against central differences (float parameters, so a loose tolerance).
+TEST(Regularizers, OpacityAndScaleMatchFiniteDifferences) {
+  Gaussians g = random_init(7, 3);
+  for (size_t i = 0; i < g.size(); ++i) {
+    g.opacity_logits[i] = -1.5f + 0.5f * static_cast<float>(i);
+    for (int c = 0; c < 3; ++c) g.log_scales[3 * i + c] = -2.f + 0.3f * static_cast<float>(c + i);
+  }
+  const float wo = 0.3f, ws = 0.7f, unit = 2.5f;
+  auto value = [&](const Gaussians& m) {
+    GaussianGradients unused;
+    unused.resize_like(m);
+    return add_opacity_scale_regularizers(m, wo, ws, unit, unused);
+  };
+  GaussianGradients grads;
+  grads.resize_like(g);
+  const double loss = add_opacity_scale_regularizers(g, wo, ws, unit, grads);
+  double expected = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    expected += wo / 7.0 / (1.0 + std::exp(-static_cast<double>(g.opacity_logits[i])));
+    for (int c = 0; c < 3; ++c)
+      expected += ws / 21.0 * std::exp(static_cast<double>(g.log_scales[3 * i + c])) / unit;
+  }
+  EXPECT_NEAR(loss, expected, 1e-6 * expected);
+  const float h = 1e-2f;
+  for (size_t i = 0; i < g.size(); ++i) {
+    Gaussians p = g, m = g;
+    p.opacity_logits[i] += h;
+    m.opacity_logits[i] -= h;
+    EXPECT_NEAR(grads.opacity_logits[i], (value(p) - value(m)) / (2 * h), 2e-5) << i;
+    for (int c = 0; c < 3; ++c) {
+      Gaussians ps = g, ms = g;
+      ps.log_scales[3 * i + c] += h;
+      ms.log_scales[3 * i + c] -= h;
+      EXPECT_NEAR(grads.log_scales[3 * i + c], (value(ps) - value(ms)) / (2 * h), 2e-5) << i;
+    }
+  }
+  EXPECT_THROW(add_opacity_scale_regularizers(g, wo, ws, 0.f, grads), Error);
+}
+
+// In training, the opacity regulariser lowers the opacities and the scale regulariser the
+// scales against the same run without them; both are refused when negative.
+TEST(Trainer, OpacityAndScaleRegularizersPullTheirParametersDown) {
+  const auto train = render_ring(truth(), 3, 6, 0, 32);
+  TrainerOptions o = fast_options(120);
+  o.strategy = DensifyStrategy::None;
+  auto run = [&](float opacity_reg, float scale_reg) {
+    TrainerOptions r = o;
+    r.opacity_reg = opacity_reg;
+    r.scale_reg = scale_reg;
+    Trainer t(train, random_init(400, 5), r, make_cpu_rasterizer(1));
+    for (int i = 0; i < r.iterations; ++i) t.step();
+    double opacity = 0, scale = 0;
+    const Gaussians& g = t.gaussians();
+    for (size_t i = 0; i < g.size(); ++i) {
+      opacity += 1.0 / (1.0 + std::exp(-static_cast<double>(g.opacity_logits[i])));
+      for (int c = 0; c < 3; ++c) scale += std::exp(static_cast<double>(g.log_scales[3 * i + c]));
+    }
+    return std::pair{opacity / g.size(), scale / g.size()};
+  };
+  const auto [o0, s0] = run(0.f, 0.f);
+  const auto [o1, s1] = run(0.5f, 0.f);
+  const auto [o2, s2] = run(0.f, 50.f);
+  EXPECT_LT(o1, 0.9 * o0);
+  EXPECT_LT(s2, 0.9 * s0);
+  o.opacity_reg = -1.f;
+  EXPECT_THROW(Trainer(train, random_init(10, 5), o, make_cpu_rasterizer(1)), Error);
 }
 
 TEST(Mcmc, RelocationPreservesOpacityOfTheSum) {
