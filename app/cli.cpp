@@ -296,6 +296,15 @@ int run_cli(int argc, const char* const* argv) {
       ->add_option("--opacity-decay", train_flags.trainer.opacity_decay,
                    "Multiply every opacity by this after each step (Binocular3DGS; 1: off)")
       ->default_str(std::to_string(train_defaults.trainer.opacity_decay));
+  train_cmd
+      ->add_option("--opacity-reg", train_flags.trainer.opacity_reg,
+                   "Opacity regulariser: this times the mean opacity joins the loss (0: off)")
+      ->default_str(std::to_string(train_defaults.trainer.opacity_reg));
+  train_cmd
+      ->add_option("--scale-reg", train_flags.trainer.scale_reg,
+                   "Scale regulariser: this times the mean scale over the scene extent joins the "
+                   "loss (0: off)")
+      ->default_str(std::to_string(train_defaults.trainer.scale_reg));
   train_cmd->add_flag("--random-background,!--no-random-background",
                       train_flags.trainer.random_background,
                       "A random background colour each training step");
@@ -512,6 +521,8 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--dropout")) flags["trainer"]["dropout_rate"] = train_flags.trainer.dropout_rate;
     if (given("--opacity-decay"))
       flags["trainer"]["opacity_decay"] = train_flags.trainer.opacity_decay;
+    if (given("--opacity-reg")) flags["trainer"]["opacity_reg"] = train_flags.trainer.opacity_reg;
+    if (given("--scale-reg")) flags["trainer"]["scale_reg"] = train_flags.trainer.scale_reg;
     if (given("--random-background"))
       flags["trainer"]["random_background"] = train_flags.trainer.random_background;
     const PriorsConfig& pf = train_flags.priors;
