@@ -300,15 +300,19 @@ TEST(TrainConfig, DefaultsAreValid) {
   EXPECT_FLOAT_EQ(c.trainer.lr.means_initial / c.trainer.lr.means_final,
                   reference.lr.means_initial / reference.lr.means_final);
   EXPECT_EQ(c.trainer.lr.means_max_steps, 0);  // the decay spans the run, as in 3DGS
-  // ... and the sparse-view regularisers that measured best: a random background each step and
-  // DropGaussian at 0.2; the depth losses are available but off.
+  // ... and the sparse-view regularisers that measured best: a random background each step,
+  // DropGaussian at 0.2 and the opacity regulariser at 0.01; the depth losses are available but
+  // off.
   EXPECT_TRUE(c.trainer.random_background);
   EXPECT_FLOAT_EQ(c.trainer.dropout_rate, 0.2f);
+  EXPECT_FLOAT_EQ(c.trainer.opacity_reg, 0.01f);
+  EXPECT_EQ(c.trainer.scale_reg, 0.f);
   EXPECT_FALSE(c.priors.uses_depth());
   EXPECT_EQ(c.priors.warp.weight, 0.f);
   EXPECT_EQ(c.priors.self_consistency.weight, 0.f);
   reference.random_background = c.trainer.random_background;
   reference.dropout_rate = c.trainer.dropout_rate;
+  reference.opacity_reg = c.trainer.opacity_reg;
   reference.strategy = c.trainer.strategy;
   reference.iterations = c.trainer.iterations;
   reference.lr.means_initial = c.trainer.lr.means_initial;
