@@ -255,16 +255,21 @@ double add_opacity_scale_regularizers(const Gaussians& g, float opacity_weight, 
   double loss = 0;
   const float wo = opacity_weight / static_cast<float>(n);
   const float ws = scale_weight / (static_cast<float>(3 * n) * scale_unit);
-  for (size_t i = 0; i < n; ++i) {
-    const float o = sigmoid(g.opacity_logits[i]);
-    loss += static_cast<double>(wo) * o;
-    grads.opacity_logits[i] += wo * o * (1.f - o);
-    for (int c = 0; c < 3; ++c) {
-      const float s = std::exp(g.log_scales[3 * i + c]);
-      loss += static_cast<double>(ws) * s;
-      grads.log_scales[3 * i + c] += ws * s;
+  // A term whose weight is 0 is skipped (it adds nothing): the training step runs this every
+  // iteration, and the scale term's exponentials are most of its cost.
+  if (opacity_weight != 0.f)
+    for (size_t i = 0; i < n; ++i) {
+      const float o = sigmoid(g.opacity_logits[i]);
+      loss += static_cast<double>(wo) * o;
+      grads.opacity_logits[i] += wo * o * (1.f - o);
     }
-  }
+  if (scale_weight != 0.f)
+    for (size_t i = 0; i < n; ++i)
+      for (int c = 0; c < 3; ++c) {
+        const float s = std::exp(g.log_scales[3 * i + c]);
+        loss += static_cast<double>(ws) * s;
+        grads.log_scales[3 * i + c] += ws * s;
+      }
   return loss;
 }
 
