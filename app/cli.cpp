@@ -284,6 +284,17 @@ int run_cli(int argc, const char* const* argv) {
                    "camera warped back through the rendered depth (0: off; a second render)")
       ->default_str(std::to_string(train_defaults.priors.self_consistency.weight));
   train_cmd
+      ->add_option("--co-reg-weight", train_flags.priors.co_regularization.weight,
+                   "CoR-GS co-regularisation weight: a second field trained beside the run's, "
+                   "each pulled to the other's render at pseudo views between the training "
+                   "views (0: off; about 2.5x the training time)")
+      ->default_str(std::to_string(train_defaults.priors.co_regularization.weight));
+  train_cmd
+      ->add_option("--co-prune-every", train_flags.priors.co_regularization.prune_every,
+                   "CoR-GS co-pruning: every N steps, remove the Gaussians of either field with "
+                   "no Gaussian of the other nearby (0: off)")
+      ->default_str(std::to_string(train_defaults.priors.co_regularization.prune_every));
+  train_cmd
       ->add_option("--prune-floaters", train_flags.priors.depth.prune_until,
                    "Prune Gaussians in front of the confident depth prior until this iteration "
                    "(0: off)")
@@ -305,6 +316,11 @@ int run_cli(int argc, const char* const* argv) {
                    "Scale regulariser: this times the mean scale over the scene extent joins the "
                    "loss (0: off)")
       ->default_str(std::to_string(train_defaults.trainer.scale_reg));
+  train_cmd
+      ->add_option("--needle-reg", train_flags.trainer.needle_reg,
+                   "Needle regulariser weight: a hinge on how much longer than wide each "
+                   "Gaussian is, above trainer.needle_ratio (0: off)")
+      ->default_str(std::to_string(train_defaults.trainer.needle_reg));
   train_cmd->add_flag("--random-background,!--no-random-background",
                       train_flags.trainer.random_background,
                       "A random background colour each training step");
@@ -523,6 +539,7 @@ int run_cli(int argc, const char* const* argv) {
       flags["trainer"]["opacity_decay"] = train_flags.trainer.opacity_decay;
     if (given("--opacity-reg")) flags["trainer"]["opacity_reg"] = train_flags.trainer.opacity_reg;
     if (given("--scale-reg")) flags["trainer"]["scale_reg"] = train_flags.trainer.scale_reg;
+    if (given("--needle-reg")) flags["trainer"]["needle_reg"] = train_flags.trainer.needle_reg;
     if (given("--random-background"))
       flags["trainer"]["random_background"] = train_flags.trainer.random_background;
     const PriorsConfig& pf = train_flags.priors;
@@ -545,6 +562,10 @@ int run_cli(int argc, const char* const* argv) {
     if (given("--warp-weight")) flags["priors"]["warp"]["weight"] = pf.warp.weight;
     if (given("--self-consistency-weight"))
       flags["priors"]["self_consistency"]["weight"] = pf.self_consistency.weight;
+    if (given("--co-reg-weight"))
+      flags["priors"]["co_regularization"]["weight"] = pf.co_regularization.weight;
+    if (given("--co-prune-every"))
+      flags["priors"]["co_regularization"]["prune_every"] = pf.co_regularization.prune_every;
     config.update_from_json(flags, "command line");
     if (train_dump_config) {
       std::cout << config.to_json().dump(2) << "\n";

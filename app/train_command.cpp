@@ -783,6 +783,15 @@ void TrainRun::prepare() {
     terms.push_back(std::make_unique<SelfConsistencyLoss>(make_rasterizer(config, second_device),
                                                           pc.self_consistency));
   }
+  if (pc.co_regularization.weight > 0.f || pc.co_regularization.prune_every > 0) {
+    result.prior_terms.push_back("co-regularisation " + format_number(pc.co_regularization.weight) +
+                                 (pc.co_regularization.prune_every > 0 ? " with co-pruning" : ""));
+    std::string partner_device, pseudo_device, follower_device;
+    terms.push_back(std::make_unique<CoRegularizationLoss>(
+        train_views, init, trainer_options, make_rasterizer(config, partner_device),
+        make_rasterizer(config, pseudo_device), make_rasterizer(config, follower_device),
+        pc.co_regularization));
+  }
   if (trainer_options.dropout_rate > 0.f)
     result.prior_terms.push_back("dropout " + format_number(trainer_options.dropout_rate));
   if (trainer_options.opacity_decay < 1.f)
@@ -792,6 +801,8 @@ void TrainRun::prepare() {
                                  format_number(trainer_options.opacity_reg));
   if (trainer_options.scale_reg > 0.f)
     result.prior_terms.push_back("scale regulariser " + format_number(trainer_options.scale_reg));
+  if (trainer_options.needle_reg > 0.f)
+    result.prior_terms.push_back("needle regulariser " + format_number(trainer_options.needle_reg));
   if (trainer_options.random_background) result.prior_terms.push_back("random background");
   {
     std::string list;

@@ -190,6 +190,8 @@ void visit_fields(TrainConfig& c, Visitor& v) {
     v("opacity_decay_until", t.opacity_decay_until);
     v("opacity_reg", t.opacity_reg);
     v("scale_reg", t.scale_reg);
+    v("needle_reg", t.needle_reg);
+    v("needle_ratio", t.needle_ratio);
     v("prune_opacity", t.prune_opacity);
     v("prune_every", t.prune_every);
   });
@@ -236,6 +238,17 @@ void visit_fields(TrainConfig& c, Visitor& v) {
       v("min_alpha", p.self_consistency.min_alpha);
       v("start_iteration", p.self_consistency.start_iteration);
       v("stop_iteration", p.self_consistency.stop_iteration);
+    });
+    v.object("co_regularization", [&] {
+      v("weight", p.co_regularization.weight);
+      v("start_iteration", p.co_regularization.start_iteration);
+      v("stop_iteration", p.co_regularization.stop_iteration);
+      v("every", p.co_regularization.every);
+      v("downscale", p.co_regularization.downscale);
+      v("extrapolation", p.co_regularization.extrapolation);
+      v("prune_every", p.co_regularization.prune_every);
+      v("prune_distance", p.co_regularization.prune_distance);
+      v("prune_until", p.co_regularization.prune_until);
     });
   });
 }
@@ -578,6 +591,7 @@ void TrainConfig::check(bool require_paths) const {
     priors.depth.check();
     priors.warp.check();
     priors.self_consistency.check();
+    priors.co_regularization.check();
   } catch (const Error& e) {
     throw Error("train: " + user_error_message(e.what()));
   }

@@ -3,6 +3,7 @@
 // <out>/config.json, stored in checkpoints and loaded back with --config.
 #pragma once
 
+#include "optim/co_regularization.h"
 #include "optim/prior_terms.h"
 #include "optim/trainer.h"
 #include "priors/background_mask.h"
@@ -87,7 +88,8 @@ struct PriorsConfig {
   bool depth_required = false;
   DepthLossOptions depth;  // ranking, Pearson, floater pruning (optim/prior_terms.h)
   WarpLossOptions warp;    // multi-view warp consistency
-  SelfConsistencyOptions self_consistency;  // Binocular3DGS's shifted-camera consistency
+  SelfConsistencyOptions self_consistency;    // Binocular3DGS's shifted-camera consistency
+  CoRegularizationOptions co_regularization;  // CoR-GS: a second field, pseudo views, co-pruning
   bool uses_depth() const { return depth.any_loss() || depth.prune_until > 0; }
 };
 

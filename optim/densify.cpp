@@ -273,6 +273,31 @@ double add_opacity_scale_regularizers(const Gaussians& g, float opacity_weight, 
   return loss;
 }
 
+double add_needle_regularizer(const Gaussians& g, float weight, float ratio,
+                              GaussianGradients& grads) {
+  GLIMPSE_CHECK(ratio >= 1.f && std::isfinite(ratio))
+      << "needle regulariser: the ratio must be >= 1, got " << ratio;
+  const size_t n = g.size();
+  if (n == 0 || weight == 0.f) return 0;
+  const float w = weight / static_cast<float>(n), log_ratio = std::log(ratio);
+  double loss = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float* l = &g.log_scales[3 * i];
+    // The largest and the middle axis (ties: the lower index counts as the larger).
+    int hi = 0;
+    for (int c = 1; c < 3; ++c)
+      if (l[c] > l[hi]) hi = c;
+    const int a = (hi + 1) % 3, b = (hi + 2) % 3;
+    const int mid = l[a] >= l[b] ? a : b;
+    const float excess = l[hi] - l[mid] - log_ratio;
+    if (excess <= 0.f) continue;
+    loss += static_cast<double>(w) * excess;
+    grads.log_scales[3 * i + hi] += w;
+    grads.log_scales[3 * i + mid] -= w;
+  }
+  return loss;
+}
+
 double McmcDensifier::add_regularizers(const Gaussians& g, GaussianGradients& grads) const {
   return add_opacity_scale_regularizers(g, options_.opacity_reg, options_.scale_reg, 1.f, grads);
 }

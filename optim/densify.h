@@ -99,6 +99,14 @@ class McmcDensifier {
 double add_opacity_scale_regularizers(const Gaussians& g, float opacity_weight, float scale_weight,
                                       float scale_unit, GaussianGradients& grads);
 
+// The needle regulariser: weight * mean over Gaussians of max(0, log(s_max / s_mid) - log(ratio)),
+// a hinge on how much longer than wide each Gaussian is (its two largest axes; flat discs are
+// free). Sparse views leave long thin Gaussians that explain a training pixel row and cross the
+// image in other views. Adds the gradients (to the largest and middle log-scale) and returns the
+// value.
+double add_needle_regularizer(const Gaussians& g, float weight, float ratio,
+                              GaussianGradients& grads);
+
 // Gathers Gaussians by index (the densification building block).
 Gaussians gather_gaussians(const Gaussians& g, const std::vector<int64_t>& index);
 

@@ -7,6 +7,7 @@
 #include "renderer/rasterizer.h"
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,17 @@ class LossTerm {
   // terms on the parameters themselves, into `v_params`.
   virtual double evaluate(const LossContext& context, RenderOutputGradients& v_render,
                           GaussianGradients& v_params) = 0;
+  // Called at the start of each step (`iteration` 1-based), before the step touches `gaussians`
+  // (the trainer's, as they are after the previous step).
+  virtual void before_step(int iteration, const Gaussians& gaussians) {
+    (void)iteration, (void)gaussians;
+  }
+  // State that a resumed run needs besides the trainer's, for terms with has_state(): the
+  // checkpoint stores it under the term's name. load_state throws glimpse::Error naming `what` on
+  // a bad blob and leaves the term as it was.
+  virtual bool has_state() const { return false; }
+  virtual void save_state(std::ostream& out) const { (void)out; }
+  virtual void load_state(std::istream& in, const std::string& what) { (void)in, (void)what; }
   // Optional pruning after the optimiser step of `iteration`: sets remove[i] = 1 for Gaussians to
   // delete (`remove` arrives sized like `gaussians`, all 0). Returns false when it did not run.
   virtual bool prune(int iteration, const Gaussians& gaussians, const std::vector<View>& views,

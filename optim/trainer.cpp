@@ -20,8 +20,9 @@ namespace glimpse {
 namespace {
 
 constexpr char kCheckpointMagic[8] = {'G', 'L', 'M', 'P', 'C', 'K', 'P', 'T'};
-// Version 2 added the CRC-32 trailer: 4 bytes, little-endian, over every byte before it.
-constexpr uint32_t kCheckpointVersion = 2;
+// Version 2 added the CRC-32 trailer: 4 bytes, little-endian, over every byte before it; version 3
+// the loss terms' states (a count, then each term's name and state) after the densification's.
+constexpr uint32_t kCheckpointVersion = 3;
 
 // Forwards writes to another stream buffer and keeps the CRC-32 (zlib) of everything written.
 class Crc32WriteBuffer : public std::streambuf {
@@ -197,6 +198,10 @@ void TrainerOptions::check() const {
   GLIMPSE_CHECK(std::isfinite(opacity_reg) && opacity_reg >= 0.f && std::isfinite(scale_reg) &&
                 scale_reg >= 0.f)
       << "opacity_reg and scale_reg must be >= 0, got " << opacity_reg << " and " << scale_reg;
+  GLIMPSE_CHECK(std::isfinite(needle_reg) && needle_reg >= 0.f)
+      << "needle_reg must be >= 0, got " << needle_reg;
+  GLIMPSE_CHECK(std::isfinite(needle_ratio) && needle_ratio >= 1.f)
+      << "needle_ratio must be >= 1, got " << needle_ratio;
   GLIMPSE_CHECK(prune_opacity >= 0.f && prune_opacity < 1.f)
       << "prune_opacity must be in [0, 1), got " << prune_opacity;
   GLIMPSE_CHECK(prune_every > 0) << "prune_every must be > 0, got " << prune_every;
@@ -476,6 +481,8 @@ StepStats Trainer::step() {
   ++iteration_;
   StepStats stats;
   stats.iteration = iteration_;
+  for (auto& term : loss_terms_) term->before_step(iteration_, gaussians_);
+  lap(ph.terms);
   const int vi = next_view();
   const View& view = views_[vi];
   stats.view_index = vi;
@@ -572,6 +579,9 @@ StepStats Trainer::step() {
   if (options_.opacity_reg > 0.f || options_.scale_reg > 0.f)
     stats.loss += add_opacity_scale_regularizers(gaussians_, options_.opacity_reg,
                                                  options_.scale_reg, extent_, grads_);
+  if (options_.needle_reg > 0.f)
+    stats.loss +=
+        add_needle_regularizer(gaussians_, options_.needle_reg, options_.needle_ratio, grads_);
   check_finite_gradients(grads_);
   lap(ph.gradients);
 
@@ -643,6 +653,16 @@ void Trainer::save_checkpoint(std::ostream& sink, const std::string& metadata) c
   const uint8_t has_adc = adc_ != nullptr;
   write_pod(out, has_adc);
   if (adc_) adc_->save(out);
+  std::vector<const LossTerm*> stateful;
+  for (const auto& term : loss_terms_)
+    if (term->has_state()) stateful.push_back(term.get());
+  write_pod(out, static_cast<uint32_t>(stateful.size()));
+  for (const LossTerm* term : stateful) {
+    write_string(out, term->name());
+    std::ostringstream state;
+    term->save_state(state);
+    write_string(out, state.str());
+  }
   GLIMPSE_CHECK(out) << "checkpoint: write failed";
   const uint32_t crc = buffer.crc();
   const char trailer[4] = {static_cast<char>(crc & 0xff), static_cast<char>((crc >> 8) & 0xff),
@@ -690,15 +710,34 @@ std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) 
       << options_.sh_degree;
   Adam adam(options_.adam);
   uint8_t has_adc = 0;
+  std::vector<std::string> term_states;
   try {
     adam.load(in);
     read_pod(in, has_adc, what, "densification flag");
     GLIMPSE_CHECK(static_cast<bool>(has_adc) == (adc_ != nullptr))
         << "checkpoint densification strategy differs from the configured one";
     if (adc_) adc_->load(in, g.size());
+    std::vector<LossTerm*> stateful;
+    for (const auto& term : loss_terms_)
+      if (term->has_state()) stateful.push_back(term.get());
+    uint32_t num_terms = 0;
+    read_pod(in, num_terms, what, "loss terms");
+    GLIMPSE_CHECK(num_terms == stateful.size())
+        << "the checkpoint holds the state of " << num_terms << " loss term(s), the run has "
+        << stateful.size() << " (it was written with other priors)";
+    for (const LossTerm* term : stateful) {
+      const std::string name = read_string(in, what, "loss term name");
+      GLIMPSE_CHECK(name == term->name()) << "the checkpoint holds the state of the loss term '"
+                                          << name << "', the run has '" << term->name() << "'";
+      term_states.push_back(read_string(in, what, "loss term state"));
+    }
     GLIMPSE_CHECK(static_cast<uint64_t>(in.tellg() - start) == payload)
         << "the checkpoint has " << payload - static_cast<uint64_t>(in.tellg() - start)
         << " bytes of unknown data after its last field";
+    for (size_t k = 0; k < stateful.size(); ++k) {
+      std::istringstream state(term_states[k]);
+      stateful[k]->load_state(state, what + " (" + stateful[k]->name() + ")");
+    }
   } catch (const Error& e) {
     const std::string message = error_message_without_location(e.what());
     throw Error(message.rfind(what, 0) == 0 ? message : what + ": " + message);

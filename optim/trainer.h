@@ -67,6 +67,10 @@ struct TrainerOptions {
   // The MCMC strategy adds its own (mcmc.opacity_reg, mcmc.scale_reg) as well.
   float opacity_reg = 0.f;
   float scale_reg = 0.f;
+  // The needle regulariser (add_needle_regularizer): needle_reg * mean hinge on
+  // log(s_max / s_mid) above log(needle_ratio). 0: off.
+  float needle_reg = 0.f;
+  float needle_ratio = 10.f;
   float prune_opacity = 0.f;  // without densification: remove Gaussians below this opacity
   int prune_every = 500;      // ... every N iterations
   // The scene's scale, which the position learning rate and the densification thresholds are

@@ -326,6 +326,45 @@ TEST(Regularizers, OpacityAndScaleMatchFiniteDifferences) {
   EXPECT_THROW(add_opacity_scale_regularizers(g, wo, ws, 0.f, grads), Error);
 }
 
+// weight * mean(max(0, log(s_max / s_mid) - log(ratio))): its value for Gaussians on both sides of
+// the hinge (needles, flat discs, round ones), and its gradients against central differences.
+TEST(Regularizers, NeedleMatchesFiniteDifferences) {
+  Gaussians g = random_init(6, 5);
+  const float log_scales[6][3] = {{0.f, -3.f, -3.5f},    // needle: ratio e^3 = 20
+                                  {-3.f, -3.2f, 0.5f},   // needle along z
+                                  {0.f, -0.2f, -4.f},    // flat disc: free
+                                  {-1.f, -1.1f, -1.2f},  // round: free
+                                  {-2.f, 0.4f, -1.f},    // ratio e^1.4 = 4: below the hinge
+                                  {1.f, -2.5f, -2.f}};   // needle, middle axis is z
+  for (size_t i = 0; i < 6; ++i)
+    for (int c = 0; c < 3; ++c) g.log_scales[3 * i + c] = log_scales[i][c];
+  const float w = 0.6f, ratio = 5.f;
+  auto value = [&](const Gaussians& m) {
+    GaussianGradients unused;
+    unused.resize_like(m);
+    return add_needle_regularizer(m, w, ratio, unused);
+  };
+  GaussianGradients grads;
+  grads.resize_like(g);
+  const double loss = add_needle_regularizer(g, w, ratio, grads);
+  const double lr = std::log(5.0);
+  const double expected = w / 6.0 * ((3.0 - lr) + (3.5 - lr) + (3.0 - lr));
+  EXPECT_NEAR(loss, expected, 1e-6);
+  const float h = 1e-2f;
+  for (size_t i = 0; i < g.size(); ++i)
+    for (int c = 0; c < 3; ++c) {
+      Gaussians ps = g, ms = g;
+      ps.log_scales[3 * i + c] += h;
+      ms.log_scales[3 * i + c] -= h;
+      EXPECT_NEAR(grads.log_scales[3 * i + c], (value(ps) - value(ms)) / (2 * h), 2e-5)
+          << i << " " << c;
+    }
+  EXPECT_FLOAT_EQ(grads.log_scales[0], w / 6.f);
+  EXPECT_FLOAT_EQ(grads.log_scales[1], -w / 6.f);
+  EXPECT_EQ(grads.log_scales[2], 0.f);
+  EXPECT_THROW(add_needle_regularizer(g, w, 0.5f, grads), Error);
+}
+
 // In training, the opacity regulariser lowers the opacities and the scale regulariser the
 // scales against the same run without them; both are refused when negative.
 TEST(Trainer, OpacityAndScaleRegularizersPullTheirParametersDown) {
