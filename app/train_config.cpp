@@ -117,6 +117,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
     v("bright_threshold", c.background_heuristic.bright_threshold);
     v("bright_run", c.background_heuristic.bright_run);
     v("bright_below_dark", c.background_heuristic.bright_below_dark);
+    v("gap", c.background_heuristic.gap);
   });
   v("scene_scale", c.scene_scale);
   v("guessed_geometry_lr_factor", c.guessed_geometry_lr_factor);

@@ -17,7 +17,16 @@ void BackgroundHeuristicOptions::check() const {
                                  << bright_run;
   GLIMPSE_CHECK(bright_below_dark >= 0)
       << "background heuristic: bright_below_dark must be >= 0 (0: off), got " << bright_below_dark;
+  GLIMPSE_CHECK(gap >= 0) << "background heuristic: gap must be >= 0 (0: off), got " << gap;
 }
+
+namespace {
+// The bright rules (below dark, then the bright run) on top of the dark rule's mask.
+void add_bright_rules(const Image<float>& rgb, const BackgroundHeuristicOptions& options,
+                      Image<float>& mask);
+// Kept runs of at most `gap` rows between background above and below become background.
+void close_gaps(int gap, Image<float>& mask);
+}  // namespace
 
 Image<float> background_heuristic_mask(const Image<float>& rgb,
                                        const BackgroundHeuristicOptions& options) {
@@ -39,7 +48,18 @@ Image<float> background_heuristic_mask(const Image<float>& rgb,
       r = (p[0] < t && p[1] < t && p[2] < t) ? r + 1 : 0;
       if (r >= options.dark_run || r == y + 1) mask.at(x, y) = 0.f;
     }
-  if (options.bright_threshold >= 1.f) return mask;
+  if (options.bright_threshold < 1.f) add_bright_rules(rgb, options, mask);
+  if (options.gap > 0) close_gaps(options.gap, mask);
+  return mask;
+}
+
+namespace {
+
+void add_bright_rules(const Image<float>& rgb, const BackgroundHeuristicOptions& options,
+                      Image<float>& mask) {
+  const int w = rgb.width(), h = rgb.height();
+  auto pixel = [&](int x, int y) { return &rgb.data()[(static_cast<size_t>(y) * w + x) * 3]; };
+  std::vector<int> run(static_cast<size_t>(w), 0);
   auto bright = [&](int x, int y) {
     const float* p = pixel(x, y);
     const float t = options.bright_threshold;
@@ -70,7 +90,23 @@ Image<float> background_heuristic_mask(const Image<float>& rgb,
       r = bright(x, y) ? r + 1 : 0;
       if (r >= options.bright_run || r == h - y) mask.at(x, y) = 0.f;
     }
-  return mask;
 }
+
+void close_gaps(int gap, Image<float>& mask) {
+  const int w = mask.width(), h = mask.height();
+  for (int x = 0; x < w; ++x)
+    for (int y = 1; y < h;) {
+      if (mask.at(x, y) == 0.f || mask.at(x, y - 1) != 0.f) {
+        ++y;
+        continue;
+      }
+      const int top = y;  // a kept run starts below background
+      while (y < h && mask.at(x, y) != 0.f) ++y;
+      if (y < h && y - top <= gap)  // and ends on background within the gap
+        for (int k = top; k < y; ++k) mask.at(x, k) = 0.f;
+    }
+}
+
+}  // namespace
 
 }  // namespace glimpse

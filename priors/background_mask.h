@@ -15,6 +15,10 @@
 //    table seen up to the backdrop, down to the object standing on it (the part the bright run
 //    cannot reach, within bright_run rows of the object). A highlight on the object does not
 //    begin at the backdrop.
+//  - gaps (Glimpse's): a run of at most `gap` kept pixels in a column with background right above
+//    and below it is background too: the grey transition rows between DTU's dark backdrop and
+//    its white table, which neither rule takes and which the model otherwise draws as long thin
+//    Gaussians across the scene.
 // A run keeps a small dark or bright part of the object from being taken for background.
 #pragma once
 
@@ -31,7 +35,10 @@ struct BackgroundHeuristicOptions {
   // Rows between dark background and a bright segment below it for the whole segment to be
   // background (the transition from backdrop to table); 0: off. Needs the bright rule.
   int bright_below_dark = 0;
-  void check() const;  // thresholds in (0, 1], runs >= 1, bright_below_dark >= 0
+  // Kept runs of at most this many rows between background above and below become background;
+  // 0: off.
+  int gap = 0;
+  void check() const;  // thresholds in (0, 1], runs >= 1, bright_below_dark and gap >= 0
 };
 
 // The mask of `rgb` (3 channels, values in [0, 1]): 1 where the pixel is kept (foreground or

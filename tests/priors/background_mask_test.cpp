@@ -137,5 +137,40 @@ TEST(BackgroundHeuristic, BadOptionsAndImagesAreRefused) {
                Error);
 }
 
+TEST(BackgroundHeuristic, ShortKeptRunsBetweenBackgroundAreClosed) {
+  // 3 columns of 20 rows: dark backdrop rows 0..7, then the grey transition, then the bright
+  // table to the bottom. Column 0: a transition of 2 rows (8..9), column 1: of 4 rows (8..11),
+  // column 2: a grey object from row 8 down to row 15 above the table.
+  Image<float> im = filled(3, 20, 0.99f, 0.99f, 0.99f);
+  for (int x = 0; x < 3; ++x)
+    for (int y = 0; y <= 7; ++y) paint(im, x, y, 0.02f);
+  for (int y = 8; y <= 9; ++y) paint(im, 0, y, 0.5f);
+  for (int y = 8; y <= 11; ++y) paint(im, 1, y, 0.5f);
+  for (int y = 8; y <= 15; ++y) paint(im, 2, y, 0.5f);
+  BackgroundHeuristicOptions options;
+  options.dark_threshold = 0.1f;
+  options.dark_run = 5;
+  options.bright_threshold = 0.95f;
+  options.bright_run = 3;
+  const Image<float> open = background_heuristic_mask(im, options);  // gap off
+  EXPECT_EQ(open.at(0, 8), 1.f);
+  EXPECT_EQ(open.at(0, 9), 1.f);
+  options.gap = 3;
+  const Image<float> mask = background_heuristic_mask(im, options);
+  for (int y = 0; y < 20; ++y) {
+    EXPECT_EQ(mask.at(0, y), 0.f) << "row " << y;  // the 2-row transition is closed
+    EXPECT_EQ(mask.at(1, y), (y >= 8 && y <= 11) ? 1.f : 0.f) << "row " << y;  // 4 rows: kept
+    EXPECT_EQ(mask.at(2, y), (y >= 8 && y <= 15) ? 1.f : 0.f) << "row " << y;  // the object
+  }
+  // A kept run at the top or bottom edge has background on one side only: kept.
+  Image<float> edge = filled(1, 10, 0.5f, 0.5f, 0.5f);
+  for (int y = 2; y < 10; ++y) paint(edge, 0, y, 0.99f);
+  const Image<float> edge_mask = background_heuristic_mask(edge, options);
+  EXPECT_EQ(edge_mask.at(0, 0), 1.f);
+  EXPECT_EQ(edge_mask.at(0, 1), 1.f);
+  options.gap = -1;
+  EXPECT_THROW(background_heuristic_mask(im, options), Error);
+}
+
 }  // namespace
 }  // namespace glimpse
