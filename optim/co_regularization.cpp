@@ -34,17 +34,6 @@ uint64_t cell_key(int64_t x, int64_t y, int64_t z) {
          (static_cast<uint64_t>(z) & m);
 }
 
-void add_into(GaussianGradients& a, const GaussianGradients& b) {
-  auto add = [](std::vector<float>& x, const std::vector<float>& y) {
-    for (size_t i = 0; i < x.size(); ++i) x[i] += y[i];
-  };
-  add(a.means, b.means);
-  add(a.log_scales, b.log_scales);
-  add(a.quats, b.quats);
-  add(a.opacity_logits, b.opacity_logits);
-  add(a.sh, b.sh);
-}
-
 }  // namespace
 
 void CoRegularizationOptions::check() const {
@@ -202,7 +191,7 @@ double CoRegularizationLoss::evaluate(const LossContext& ctx, RenderOutputGradie
   v_own_.depth = Image<float>();
   v_own_.median_depth = Image<float>();
   rasterizer_->backward(*ctx.gaussians, camera, *ctx.render_options, v_own_, grads_);
-  add_into(v_params, grads_);
+  v_params.add_parameter_gradients(grads_);
   return options_.weight * loss.loss;
 }
 

@@ -283,14 +283,7 @@ double SelfConsistencyLoss::evaluate(const LossContext& ctx, RenderOutputGradien
       r.depth, weight, ctx.view->image, ctx.view->camera, target, options_.delta, options_.weight,
       &v_render.depth, nullptr, &v_virtual_.rgb);
   rasterizer_->backward(*ctx.gaussians, virtual_camera, *ctx.render_options, v_virtual_, grads_);
-  auto add = [](std::vector<float>& a, const std::vector<float>& b) {
-    for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
-  };
-  add(v_params.means, grads_.means);
-  add(v_params.log_scales, grads_.log_scales);
-  add(v_params.quats, grads_.quats);
-  add(v_params.opacity_logits, grads_.opacity_logits);
-  add(v_params.sh, grads_.sh);
+  v_params.add_parameter_gradients(grads_);
   return options_.weight * loss;
 }
 

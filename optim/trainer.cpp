@@ -563,16 +563,7 @@ StepStats Trainer::step() {
   lap(ph.render_backward);
   // The terms' parameter gradients are taken at the rendered (dropped-out) opacities too, so
   // they join before the dropout chain rule.
-  if (!loss_terms_.empty()) {
-    auto add = [](std::vector<float>& a, const std::vector<float>& b) {
-      for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
-    };
-    add(grads_.means, extra.means);
-    add(grads_.log_scales, extra.log_scales);
-    add(grads_.quats, extra.quats);
-    add(grads_.opacity_logits, extra.opacity_logits);
-    add(grads_.sh, extra.sh);
-  }
+  if (!loss_terms_.empty()) grads_.add_parameter_gradients(extra);
   restore.armed = false;
   dropout_backward(dropout);
   if (mcmc_) stats.loss += mcmc_->add_regularizers(gaussians_, grads_);

@@ -53,6 +53,18 @@ struct GaussianGradientsT {
   Vec3<T> v_translation;   // d loss / d cam_from_world translation
 
   void resize_like(const GaussiansT<T>& g);  // sizes like g and zero-fills
+  // Adds `other`'s parameter gradients (means, log_scales, quats, opacity_logits, sh; same sizes)
+  // into these: the loss terms' gradients joining the photometric one.
+  void add_parameter_gradients(const GaussianGradientsT& other) {
+    auto add = [](std::vector<T>& a, const std::vector<T>& b) {
+      for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+    };
+    add(means, other.means);
+    add(log_scales, other.log_scales);
+    add(quats, other.quats);
+    add(opacity_logits, other.opacity_logits);
+    add(sh, other.sh);
+  }
 };
 
 using GaussianGradients = GaussianGradientsT<float>;
