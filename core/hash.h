@@ -33,4 +33,13 @@ struct Fnv64 {
   }
 };
 
+// A seed of its own for a (seed, iteration, salt) triple (SplitMix64's finaliser): per-step random
+// streams that are deterministic for the run's seed and so survive a resume.
+inline uint64_t mix_seed(uint64_t seed, uint64_t iteration, uint64_t salt) {
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + iteration * 0xBF58476D1CE4E5B9ull + salt;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 }  // namespace glimpse

@@ -2,6 +2,7 @@
 #include "optim/co_regularization.h"
 
 #include "core/check.h"
+#include "core/hash.h"
 #include "optim/losses.h"
 
 #include <algorithm>
@@ -12,20 +13,12 @@
 namespace glimpse {
 namespace {
 
-// A stream of its own per iteration: deterministic for the seed and resumable.
-uint64_t mix(uint64_t seed, uint64_t iteration, uint64_t salt) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + iteration * 0xBF58476D1CE4E5B9ull + salt;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 double uniform01(std::mt19937_64& rng) {
   return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
 }
 
 // The second field's seed: another stream for its view order, backgrounds and dropout.
-uint64_t partner_seed(uint64_t seed) { return mix(seed, 0, 0xc02c5); }
+uint64_t partner_seed(uint64_t seed) { return mix_seed(seed, 0, 0xc02c5); }
 
 // 21 bits per axis: far cells may share a key, which only adds candidates (distances are checked).
 uint64_t cell_key(int64_t x, int64_t y, int64_t z) {
@@ -79,7 +72,7 @@ Camera interpolated_camera(const Camera& a, const Camera& b, double t, int downs
 Camera pseudo_camera(const std::vector<View>& views, uint64_t seed, int iteration,
                      const CoRegularizationOptions& options) {
   GLIMPSE_CHECK(!views.empty()) << "pseudo camera: no training views";
-  std::mt19937_64 rng(mix(seed, static_cast<uint64_t>(iteration), 0xc0c0));
+  std::mt19937_64 rng(mix_seed(seed, static_cast<uint64_t>(iteration), 0xc0c0));
   const size_t n = views.size();
   const size_t i = static_cast<size_t>(rng() % n);
   const size_t j = n == 1 ? i : (i + 1 + static_cast<size_t>(rng() % (n - 1))) % n;

@@ -2,6 +2,7 @@
 #include "optim/prior_terms.h"
 
 #include "core/check.h"
+#include "core/hash.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,14 +12,6 @@ namespace {
 
 bool active(int iteration, int start, int stop) {
   return iteration >= start && (stop == 0 || iteration <= stop);
-}
-
-// A stream of its own per term and iteration: deterministic for the seed and resumable.
-uint64_t mix(uint64_t seed, uint64_t iteration, uint64_t salt) {
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + iteration * 0xBF58476D1CE4E5B9ull + salt;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -103,7 +96,7 @@ double DepthPriorLoss::evaluate(const LossContext& ctx, RenderOutputGradients& v
   Image<float> weight(w, h, 1);
   for (size_t p = 0; p < weight.size(); ++p)
     weight.data()[p] = r.alpha.data()[p] >= options_.min_alpha ? prior.confidence.data()[p] : 0.f;
-  std::mt19937_64 rng(mix(ctx.seed, static_cast<uint64_t>(ctx.iteration), 0x5eed));
+  std::mt19937_64 rng(mix_seed(ctx.seed, static_cast<uint64_t>(ctx.iteration), 0x5eed));
   double total = 0;
   if (options_.ranking_weight > 0.f) {
     std::vector<RankingPair> pairs =
@@ -257,7 +250,7 @@ double SelfConsistencyLoss::evaluate(const LossContext& ctx, RenderOutputGradien
   if (options_.weight <= 0.f || ctx.render_options == nullptr) return 0.0;
   if (!active(ctx.iteration, options_.start_iteration, options_.stop_iteration)) return 0.0;
   if (ctx.iteration % options_.every != 0) return 0.0;
-  std::mt19937_64 rng(mix(ctx.seed, static_cast<uint64_t>(ctx.iteration), 0xb1c0));
+  std::mt19937_64 rng(mix_seed(ctx.seed, static_cast<uint64_t>(ctx.iteration), 0xb1c0));
   const double u = static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
   const double sign = (rng() & 1) ? 1.0 : -1.0;
   const double shift = sign * (0.5 + 0.5 * u) * options_.baseline * ctx.scene_scale;

@@ -21,40 +21,8 @@ void BackgroundHeuristicOptions::check() const {
 }
 
 namespace {
+
 // The bright rules (below dark, then the bright run) on top of the dark rule's mask.
-void add_bright_rules(const Image<float>& rgb, const BackgroundHeuristicOptions& options,
-                      Image<float>& mask);
-// Kept runs of at most `gap` rows between background above and below become background.
-void close_gaps(int gap, Image<float>& mask);
-}  // namespace
-
-Image<float> background_heuristic_mask(const Image<float>& rgb,
-                                       const BackgroundHeuristicOptions& options) {
-  options.check();
-  GLIMPSE_CHECK(rgb.channels() == 3)
-      << "background heuristic: the image must have 3 channels, it has " << rgb.channels();
-  const int w = rgb.width(), h = rgb.height();
-  Image<float> mask(w, h, 1, 1.f);
-  auto pixel = [&](int x, int y) { return &rgb.data()[(static_cast<size_t>(y) * w + x) * 3]; };
-  // Consecutive qualifying pixels in each column, ending at the current row, walking down (dark
-  // from the top) and up (bright from the bottom). Near the starting edge a column that
-  // qualifies all the way to it counts (DNGaussian's shifted products do the same).
-  std::vector<int> run(static_cast<size_t>(w), 0);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const float* p = pixel(x, y);
-      const float t = options.dark_threshold;
-      int& r = run[static_cast<size_t>(x)];
-      r = (p[0] < t && p[1] < t && p[2] < t) ? r + 1 : 0;
-      if (r >= options.dark_run || r == y + 1) mask.at(x, y) = 0.f;
-    }
-  if (options.bright_threshold < 1.f) add_bright_rules(rgb, options, mask);
-  if (options.gap > 0) close_gaps(options.gap, mask);
-  return mask;
-}
-
-namespace {
-
 void add_bright_rules(const Image<float>& rgb, const BackgroundHeuristicOptions& options,
                       Image<float>& mask) {
   const int w = rgb.width(), h = rgb.height();
@@ -92,6 +60,7 @@ void add_bright_rules(const Image<float>& rgb, const BackgroundHeuristicOptions&
     }
 }
 
+// Kept runs of at most `gap` rows between background above and below become background.
 void close_gaps(int gap, Image<float>& mask) {
   const int w = mask.width(), h = mask.height();
   for (int x = 0; x < w; ++x)
@@ -108,5 +77,30 @@ void close_gaps(int gap, Image<float>& mask) {
 }
 
 }  // namespace
+
+Image<float> background_heuristic_mask(const Image<float>& rgb,
+                                       const BackgroundHeuristicOptions& options) {
+  options.check();
+  GLIMPSE_CHECK(rgb.channels() == 3)
+      << "background heuristic: the image must have 3 channels, it has " << rgb.channels();
+  const int w = rgb.width(), h = rgb.height();
+  Image<float> mask(w, h, 1, 1.f);
+  auto pixel = [&](int x, int y) { return &rgb.data()[(static_cast<size_t>(y) * w + x) * 3]; };
+  // Consecutive qualifying pixels in each column, ending at the current row, walking down (dark
+  // from the top) and up (bright from the bottom). Near the starting edge a column that
+  // qualifies all the way to it counts (DNGaussian's shifted products do the same).
+  std::vector<int> run(static_cast<size_t>(w), 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const float* p = pixel(x, y);
+      const float t = options.dark_threshold;
+      int& r = run[static_cast<size_t>(x)];
+      r = (p[0] < t && p[1] < t && p[2] < t) ? r + 1 : 0;
+      if (r >= options.dark_run || r == y + 1) mask.at(x, y) = 0.f;
+    }
+  if (options.bright_threshold < 1.f) add_bright_rules(rgb, options, mask);
+  if (options.gap > 0) close_gaps(options.gap, mask);
+  return mask;
+}
 
 }  // namespace glimpse
