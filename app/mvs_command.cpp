@@ -315,6 +315,9 @@ MvsStageResult run_mvs_stage(const std::vector<View>& views, double near, double
   out.cache_key = key;
   out.mvs_seconds = r.seconds;
   out.cloud = r.cloud;
+  // The cache keeps 8-bit colours (fused.ply): a fresh run starts from the same cloud as every
+  // later run that reads it, so a result never depends on whether the cache existed.
+  quantize_point_colors(out.cloud);
   for (const MvsViewResult& v : r.views) {
     out.depths.push_back(v.depth);
     out.confidences.push_back(v.confidence);

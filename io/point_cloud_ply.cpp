@@ -30,7 +30,13 @@ uint8_t to_byte(float v) {
   return static_cast<uint8_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f));
 }
 
+constexpr float kByteToUnit = 1.0f / 255.0f;  // the reader's scale for integer colours
+
 }  // namespace
+
+void quantize_point_colors(PointCloud& cloud) {
+  for (float& c : cloud.colors) c = static_cast<float>(to_byte(c)) * kByteToUnit;
+}
 
 void write_point_cloud_ply(const std::string& path, const PointCloud& cloud) {
   cloud.check(path);
@@ -71,7 +77,7 @@ PointCloud read_point_cloud_ply(const std::string& path) {
     GLIMPSE_CHECK(columns.count(name))
         << path << ": the PLY vertex element has no '" << name << "' property (not a point cloud)";
   // Colour scale from the property type: integers are 0..255, floats 0..1.
-  float colour_scale = 1.0f / 255.0f;
+  float colour_scale = kByteToUnit;
   for (const ply::Element& e : header.elements)
     if (e.name == "vertex")
       for (const ply::Property& p : e.properties)

@@ -20,4 +20,9 @@ void write_point_cloud_ply(const std::string& path, const PointCloud& cloud);
 // or truncated data.
 PointCloud read_point_cloud_ply(const std::string& path);
 
+// Rounds the cloud's colours to what write_point_cloud_ply stores (8 bits per channel) and
+// read_point_cloud_ply reads back, bit for bit: a cloud used in memory after it is cached then
+// starts a run exactly as the cached copy does.
+void quantize_point_colors(PointCloud& cloud);
+
 }  // namespace glimpse

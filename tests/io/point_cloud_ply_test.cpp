@@ -37,6 +37,15 @@ TEST(PointCloudPly, BinaryRoundTripKeepsPositionsNormalsSupportAndColoursTo8Bits
       ASSERT_EQ(out.colors.size(), in.colors.size());
       for (size_t i = 0; i < in.colors.size(); ++i)
         EXPECT_NEAR(out.colors[i], in.colors[i], 0.5f / 255.0f + 1e-6f);
+      // Quantised in memory, the colours are exactly what the file gives back, and a second
+      // quantisation changes nothing.
+      PointCloud rounded = in;
+      quantize_point_colors(rounded);
+      EXPECT_EQ(rounded.colors, out.colors);
+      EXPECT_NE(rounded.colors, in.colors);  // 0.2, 0.4 and 0.6 are not multiples of 1/255
+      PointCloud twice = rounded;
+      quantize_point_colors(twice);
+      EXPECT_EQ(twice.colors, rounded.colors);
     }
 }
 
