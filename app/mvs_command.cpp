@@ -267,13 +267,16 @@ std::vector<int> reference_ids(const MvsCommandOptions& o, const Dataset& datase
 std::string mvs_cache_key(const std::vector<View>& views, double near, double far,
                           const MvsOptions& options) {
   Fnv64 h;
-  h.str("glimpse-mvs-1");
+  // The salt names the MVS output's version: change it when run_mvs or the cache's files
+  // change what a run reads back, so that caches of the old version are not reused.
+  h.str("glimpse-mvs-2");
   h.num(static_cast<int>(views.size()));
   for (const View& v : views) {
     const Camera& c = v.camera;
     h.str(v.name);
     h.num(v.image.width());
     h.num(v.image.height());
+    h.bytes(v.image.data(), v.image.size() * sizeof(float));  // an image edited in place
     h.num(c.width);
     h.num(c.height);
     for (double x : {c.fx, c.fy, c.cx, c.cy}) h.num(x);

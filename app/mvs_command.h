@@ -39,7 +39,7 @@ struct MvsStageResult {
 };
 
 // Multi-view stereo on `views` (every view a reference, each matched against the others, the best
-// options.max_sources of them), cached in cache_dir: a run whose views (names, image sizes,
+// options.max_sources of them), cached in cache_dir: a run whose views (names, pixels,
 // cameras), bounds and options hash to the key recorded in <cache_dir>/cache.json reloads the
 // maps and the cloud instead of recomputing. Writes into cache_dir what `glimpse mvs` writes
 // (depth/normal/confidence PNGs, maps/*.npy|pfm, fused.ply, report.json, report.md), every file
@@ -48,8 +48,8 @@ struct MvsStageResult {
 MvsStageResult run_mvs_stage(const std::vector<View>& views, double near, double far,
                              const MvsOptions& options, const std::string& cache_dir, int threads);
 
-// The cache key: FNV-1a 64 over the view names, image sizes, camera intrinsics and poses (exact
-// doubles), the bounds and MvsOptions::key(), as 16 hex digits.
+// The cache key: FNV-1a 64 over a version salt, the view names, image sizes and pixels, camera
+// intrinsics and poses (exact doubles), the bounds and MvsOptions::key(), as 16 hex digits.
 std::string mvs_cache_key(const std::vector<View>& views, double near, double far,
                           const MvsOptions& options);
 

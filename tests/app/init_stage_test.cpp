@@ -4,6 +4,7 @@
 // list and saying why.
 #include "app/init_stage.h"
 
+#include "app/mvs_command.h"
 #include "app/progress.h"
 #include "app/train_command.h"
 #include "io/point_cloud_ply.h"
@@ -136,6 +137,23 @@ TEST(InitStage, MvsPointsLieOnTheSphereAndTheCacheIsReused) {
   EXPECT_EQ(second.gaussians.quats, first.gaussians.quats);
   EXPECT_EQ(second.gaussians.opacity_logits, first.gaussians.opacity_logits);
   EXPECT_LT(second.seconds, first.seconds);
+}
+
+TEST(InitStage, MvsCacheKeyFollowsPixelsCamerasAndBounds) {
+  const SphereCapture capture(false);
+  const std::vector<View>& views = capture.dataset.views;
+  const std::string key = mvs_cache_key(views, 1.5, 5.0, MvsOptions{});
+  EXPECT_EQ(key.size(), 16u);
+  EXPECT_EQ(mvs_cache_key(views, 1.5, 5.0, MvsOptions{}), key);
+  // One pixel of one image edited in place (same name and size): another key, so the maps of
+  // the old image are never reused.
+  std::vector<View> edited = views;
+  edited[1].image.at(7, 9, 2) += 1.0f / 255.0f;
+  EXPECT_NE(mvs_cache_key(edited, 1.5, 5.0, MvsOptions{}), key);
+  std::vector<View> moved = views;
+  moved[0].camera.translation[0] += 1e-9;
+  EXPECT_NE(mvs_cache_key(moved, 1.5, 5.0, MvsOptions{}), key);
+  EXPECT_NE(mvs_cache_key(views, 1.5, 5.5, MvsOptions{}), key);
 }
 
 TEST(InitStage, ExplicitRequestsThatCannotRunFailWithTheirReason) {
