@@ -23,6 +23,17 @@ void paint(Image<float>& im, int x, int y, float v) {
   for (int c = 0; c < 3; ++c) im.data()[(static_cast<size_t>(y) * im.width() + x) * 3 + c] = v;
 }
 
+// Thresholds and runs small enough for images a few pixels wide: dark below 0.1 over 5 rows,
+// bright above 0.95 over `bright_run` rows.
+BackgroundHeuristicOptions small_image_options(int bright_run) {
+  BackgroundHeuristicOptions options;
+  options.dark_threshold = 0.1f;
+  options.dark_run = 5;
+  options.bright_threshold = 0.95f;
+  options.bright_run = bright_run;
+  return options;
+}
+
 TEST(BackgroundHeuristic, DarkColumnsFromTheTopAndLongDarkRunsAreBackground) {
   // 4 columns, 12 rows, run 5.
   //  column 0: dark everywhere -> all background;
@@ -88,11 +99,7 @@ TEST(BackgroundHeuristic, BrightSegmentsJustBelowDarkBackgroundAreBackgroundWhol
   for (int y = 7; y <= 9; ++y) paint(im, 1, y, 0.99f);
   for (int y = 9; y <= 11; ++y) paint(im, 2, y, 0.99f);
   for (int y = 6; y <= 9; ++y) paint(im, 3, y, 0.99f);
-  BackgroundHeuristicOptions options;
-  options.dark_threshold = 0.1f;
-  options.dark_run = 5;
-  options.bright_threshold = 0.95f;
-  options.bright_run = 5;
+  BackgroundHeuristicOptions options = small_image_options(5);
   const Image<float> before = background_heuristic_mask(im, options);  // the rule off
   options.bright_below_dark = 2;
   const Image<float> mask = background_heuristic_mask(im, options);
@@ -147,11 +154,7 @@ TEST(BackgroundHeuristic, ShortKeptRunsBetweenBackgroundAreClosed) {
   for (int y = 8; y <= 9; ++y) paint(im, 0, y, 0.5f);
   for (int y = 8; y <= 11; ++y) paint(im, 1, y, 0.5f);
   for (int y = 8; y <= 15; ++y) paint(im, 2, y, 0.5f);
-  BackgroundHeuristicOptions options;
-  options.dark_threshold = 0.1f;
-  options.dark_run = 5;
-  options.bright_threshold = 0.95f;
-  options.bright_run = 3;
+  BackgroundHeuristicOptions options = small_image_options(3);
   const Image<float> open = background_heuristic_mask(im, options);  // gap off
   EXPECT_EQ(open.at(0, 8), 1.f);
   EXPECT_EQ(open.at(0, 9), 1.f);
