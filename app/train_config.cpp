@@ -195,6 +195,7 @@ void visit_fields(TrainConfig& c, Visitor& v) {
     v("needle_ratio", t.needle_ratio);
     v("prune_opacity", t.prune_opacity);
     v("prune_every", t.prune_every);
+    v("flush_denormals", t.flush_denormals);
   });
   PriorsConfig& p = c.priors;
   v.object("priors", [&] {

@@ -1,6 +1,8 @@
 // Persistent worker threads with dynamic chunking for parallel loops.
 #include "core/thread_pool.h"
 
+#include "core/float_mode.h"
+
 #include <algorithm>
 
 namespace glimpse {
@@ -31,6 +33,9 @@ ThreadPool& ThreadPool::global() {
 }
 
 void ThreadPool::run_chunks(int thread) {
+  // The caller's floating-point mode (subnormal flushing) holds for every chunk of its job,
+  // whichever thread runs it: results do not depend on the thread count or the schedule.
+  const FloatControlScope float_mode(float_word_);
   const bool was_inside = tl_inside_pool;
   tl_inside_pool = true;
   for (;;) {
@@ -79,6 +84,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const RangeFn& fn) {
     n_ = n;
     grain_ = grain;
     next_ = 0;
+    float_word_ = float_control_word();
     error_ = nullptr;
     active_ = static_cast<int>(workers_.size());
     ++generation_;

@@ -35,7 +35,8 @@ class ThreadPool {
 
   // Runs fn over [0, n) in chunks of `grain` items, blocking until all are done. The first
   // exception thrown by fn is rethrown here. Calls from several threads are serialised; a call
-  // from inside fn runs serially on the calling thread.
+  // from inside fn runs serially on the calling thread. Every chunk runs in the caller's
+  // floating-point mode (subnormal flushing, core/float_mode.h).
   void parallel_for(int64_t n, int64_t grain, const RangeFn& fn);
 
   // A process-wide pool with hardware_concurrency() threads.
@@ -57,6 +58,7 @@ class ThreadPool {
   const RangeFn* fn_ = nullptr;
   int64_t n_ = 0, grain_ = 1;
   std::atomic<int64_t> next_{0};
+  uint64_t float_word_ = 0;  // the caller's floating-point control word (core/float_mode.h)
   std::exception_ptr error_;
 };
 

@@ -1,6 +1,7 @@
 // The training loop, its checks and its checkpoints.
 #include "optim/trainer.h"
 
+#include "core/float_mode.h"
 #include "core/thread_pool.h"
 #include "core/timer.h"
 #include "optim/losses.h"
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <istream>
 #include <numeric>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <zlib.h>
@@ -470,6 +472,9 @@ StepPhases& StepPhases::operator/=(double n) {
 }
 
 StepStats Trainer::step() {
+  // The whole step, the thread pool's workers included (they take the caller's mode).
+  std::optional<FlushDenormalsScope> flush;
+  if (options_.flush_denormals) flush.emplace();
   Timer timer;
   // Lap timer: each call charges the time since the previous one to a phase.
   Timer lap_timer;

@@ -73,6 +73,11 @@ struct TrainerOptions {
   float needle_ratio = 10.f;
   float prune_opacity = 0.f;  // without densification: remove Gaussians below this opacity
   int prune_every = 500;      // ... every N iterations
+  // Each step runs with subnormal floats flushed to zero (core/float_mode.h): late in a run the
+  // tiny gradients and moments of faded Gaussians are subnormal, and on x86 each operation on
+  // one costs a microcode assist (the default's last steps on LLFF 1.6x slower). false: IEEE
+  // gradual underflow, as before 2026-12-07 (for comparing with older runs).
+  bool flush_denormals = true;
   // The scene's scale, which the position learning rate and the densification thresholds are
   // relative to; 0 takes the training cameras' spread (scene_extent_of, the reference 3DGS
   // choice). Set by the caller (e.g. from the initial geometry's depth, scene_depth_of), not

@@ -2,6 +2,7 @@
 // resume, the divergence guard and option checks.
 #include "optim/trainer.h"
 
+#include "core/float_mode.h"
 #include "core/timer.h"
 #include "optim/densify.h"
 #include "optim/losses.h"
@@ -255,6 +256,39 @@ TEST(Trainer, DivergenceIsReportedWithGroupAndIteration) {
     EXPECT_NE(std::string(e.what()).find("iteration 5"), std::string::npos) << e.what();
   }
   EXPECT_EQ(before, flatten(t.gaussians())) << "a diverging step must not change the model";
+}
+
+// A loss term that records whether subnormals are flushed while the trainer evaluates it.
+class FloatModeProbe : public LossTerm {
+ public:
+  std::string name() const override { return "float_mode_probe"; }
+  double evaluate(const LossContext&, RenderOutputGradients&, GaussianGradients&) override {
+    seen.push_back(flush_denormals_enabled());
+    return 0.0;
+  }
+  std::vector<bool> seen;
+};
+
+// A step flushes subnormals (options.flush_denormals, on by default) and gives the thread its
+// own mode back; switched off, the step keeps IEEE gradual underflow.
+TEST(Trainer, StepsFlushSubnormalsAndRestoreTheThreadsMode) {
+  if (!flush_denormals_supported()) GTEST_SKIP() << "no subnormal flushing on this target";
+  const auto train = render_ring(truth(), 3, 6, 0, 32);
+  ASSERT_FALSE(flush_denormals_enabled());
+  for (const bool flush : {true, false}) {
+    TrainerOptions o = fast_options(3);
+    EXPECT_TRUE(o.flush_denormals) << "on by default";
+    o.flush_denormals = flush;
+    Trainer t(train, random_init(100, 6), o, make_cpu_rasterizer(2));
+    auto probe = std::make_unique<FloatModeProbe>();
+    FloatModeProbe* seen = probe.get();
+    t.add_loss_term(std::move(probe));
+    for (int i = 0; i < 3; ++i) {
+      t.step();
+      EXPECT_FALSE(flush_denormals_enabled()) << "step " << i << " left the thread flushing";
+    }
+    EXPECT_EQ(seen->seen, std::vector<bool>(3, flush)) << "flush_denormals " << flush;
+  }
 }
 
 TEST(Trainer, RejectsBadOptions) {
