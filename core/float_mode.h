@@ -30,23 +30,8 @@ bool flush_denormals_enabled();
 // Whether this build can flush subnormals at all (x86-64 with SSE, AArch64).
 bool flush_denormals_supported();
 
-// Flushes subnormals to zero on the calling thread for the scope's lifetime, then restores the
-// previous mode (nesting is fine). Not movable: it belongs to the thread that made it.
-class FlushDenormalsScope {
- public:
-  FlushDenormalsScope() : saved_(float_control_word()) {
-    set_float_control_word(with_flush_denormals(saved_, true));
-  }
-  ~FlushDenormalsScope() { set_float_control_word(saved_); }
-  FlushDenormalsScope(const FlushDenormalsScope&) = delete;
-  FlushDenormalsScope& operator=(const FlushDenormalsScope&) = delete;
-
- private:
-  uint64_t saved_;
-};
-
 // Runs in a given control word for the scope's lifetime (ThreadPool uses it to give workers
-// the caller's mode), then restores the thread's own.
+// the caller's mode), then restores the thread's own. Not movable: it belongs to its thread.
 class FloatControlScope {
  public:
   explicit FloatControlScope(uint64_t word) : saved_(float_control_word()) {
@@ -58,6 +43,13 @@ class FloatControlScope {
 
  private:
   uint64_t saved_;
+};
+
+// Flushes subnormals to zero on the calling thread for the scope's lifetime, then restores the
+// previous mode (nesting is fine).
+class FlushDenormalsScope : public FloatControlScope {
+ public:
+  FlushDenormalsScope() : FloatControlScope(with_flush_denormals(float_control_word(), true)) {}
 };
 
 }  // namespace glimpse
