@@ -357,12 +357,14 @@ namespace {
 
 // The suite's LPIPS status, with the weights found and read once up front: a missing or corrupt
 // weights file stops the suite here, not in every run; each run's own status replaces this one.
+// `ready`: whether the runs will measure LPIPS.
 // Not inlined: inlined, it makes GCC 12 report a false -Wrestrict in run_bench_suite's string +.
-[[gnu::noinline]] std::string lpips_status_up_front(const BenchSuiteOptions& options) {
+[[gnu::noinline]] std::string lpips_status_up_front(const BenchSuiteOptions& options, bool& ready) {
   LpipsOptions lpips_options;
   lpips_options.threads = options.train.threads;
   std::string status;
-  if (find_and_load_lpips(options.train.lpips_model, lpips_options, status)) {
+  ready = find_and_load_lpips(options.train.lpips_model, lpips_options, status).has_value();
+  if (ready) {
     GLIMPSE_LOG(Info) << "bench: " << status;
   } else if (options.train.lpips_model != kLpipsModelNone) {
     GLIMPSE_LOG(Warning) << "bench: LPIPS " << status;
@@ -406,7 +408,8 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
     GLIMPSE_LOG(Warning) << "bench: some scenes are not among the protocol's scenes: their "
                             "figures are not comparable with published ones";
   }
-  result.lpips = lpips_status_up_front(options);
+  bool lpips_ready = false;
+  result.lpips = lpips_status_up_front(options, lpips_ready);
 
   result.protocol = suite_protocol_text(options.suite, options.views);
   const int total_runs = static_cast<int>(result.scenes.size()) * options.seeds;
@@ -438,7 +441,36 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
       if (config.cache_dir.empty()) config.cache_dir = (out / "cache").string();
       if (options.suite == Suite::Llff) config.factor = kLlffFactor;
       try {
-        if (std::optional<SuiteRun> finished = finished_run(dir, config, seed)) {
+        std::error_code exists_ec;
+        const fs::path checkpoint = dir / "checkpoint.bin";
+        const bool has_checkpoint = fs::is_regular_file(checkpoint, exists_ec);
+        std::optional<SuiteRun> finished = finished_run(dir, config, seed);
+        // A run finished without LPIPS (no weights then) is evaluated again from its final
+        // checkpoint, without training, when the weights are there now and the checkpoint keeps
+        // the run's history (so its times and curves stay those of the training).
+        if (finished && lpips_ready && !std::isfinite(finished->test.lpips)) {
+          std::string why_not = "no checkpoint.bin is left";
+          if (has_checkpoint) {
+            try {
+              why_not = checkpoint_has_history(checkpoint.string())
+                            ? ""
+                            : checkpoint.string() + " predates the run history";
+            } catch (const std::exception& e) {
+              why_not = user_error_message(e.what());
+            }
+          }
+          if (why_not.empty()) {
+            GLIMPSE_LOG(Info) << "bench: " << tag
+                              << ": finished earlier without LPIPS; evaluating it again from "
+                              << checkpoint.string() << " (no training)";
+            finished.reset();
+          } else {
+            GLIMPSE_LOG(Warning) << "bench: " << tag << ": finished earlier without LPIPS, and "
+                                 << why_not << ": its LPIPS stays n/a (remove " << dir.string()
+                                 << " to train it again)";
+          }
+        }
+        if (finished) {
           SuiteRun run = std::move(*finished);
           run.reused = true;
           GLIMPSE_LOG(Info) << "bench: " << tag << ": finished earlier (test PSNR "
@@ -448,8 +480,7 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
           continue;
         }
         TrainRunOptions run_options;
-        std::error_code exists_ec;
-        run_options.resume = fs::is_regular_file(dir / "checkpoint.bin", exists_ec);
+        run_options.resume = has_checkpoint;
         run_options.progress = ProgressMode::Auto;
         run_options.progress_label = "bench";
         run_options.serve = options.serve;

@@ -427,7 +427,62 @@ PlotSeries bucketed(const std::string& name, int first_iteration, const std::vec
   return s;
 }
 
+// [SECTION] the run's history in checkpoints ---------------------------------------------------
+// A checkpoint's metadata is {"config": <the configuration>, "history": <what the run measured
+// up to the checkpoint>}, so that a resumed run reports the whole run (curves, times, phases);
+// checkpoints written before the history was added hold the bare configuration.
+
+nlohmann::json doubles_json(const std::vector<double>& v) {
+  nlohmann::json out = nlohmann::json::array();
+  for (double x : v) out.push_back(finite_or_null(x));
+  return out;
+}
+
+std::vector<double> doubles_from(const nlohmann::json& j) {
+  std::vector<double> out;
+  for (const auto& x : j) out.push_back(x.is_null() ? std::nan("") : x.get<double>());
+  return out;
+}
+
+nlohmann::json pairs_json(const std::vector<std::pair<int, double>>& v) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [it, x] : v) out.push_back({it, finite_or_null(x)});
+  return out;
+}
+
+std::vector<std::pair<int, double>> pairs_from(const nlohmann::json& j) {
+  std::vector<std::pair<int, double>> out;
+  for (const auto& p : j)
+    out.emplace_back(p.at(0).get<int>(), p.at(1).is_null() ? std::nan("") : p.at(1).get<double>());
+  return out;
+}
+
 }  // namespace
+
+SavedRunMetadata parse_checkpoint_metadata(const std::string& metadata, const std::string& what) {
+  nlohmann::json saved;
+  try {
+    saved = nlohmann::json::parse(metadata);
+  } catch (const nlohmann::json::exception& e) {
+    GLIMPSE_FAIL() << what << " carries no readable configuration (" << e.what() << ")";
+  }
+  GLIMPSE_CHECK(saved.is_object()) << what << " carries no readable configuration";
+  SavedRunMetadata out;
+  if (saved.contains("config") && saved.contains("history")) {
+    out.config = saved["config"];
+    out.history = saved["history"];
+  } else {
+    out.config = saved;  // written before the history was kept
+  }
+  return out;
+}
+
+bool checkpoint_has_history(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  GLIMPSE_CHECK(in.good()) << "cannot open " << path;
+  return !parse_checkpoint_metadata(read_checkpoint_header(in, path).metadata, path)
+              .history.is_null();
+}
 
 nlohmann::json TrainResult::to_json() const {
   nlohmann::json phases_json = {{"loop_overhead", loop_overhead * 1e3}};
@@ -557,22 +612,78 @@ struct TrainRun::State {
   std::vector<int> train_ids, test_ids;
   std::optional<Lpips> lpips;
   std::unique_ptr<Trainer> trainer;
-  std::string metadata;  // the configuration saved in checkpoints
   int last_checkpoint = -1;
   std::optional<EvalContext> eval;
   std::unique_ptr<TrainProgress> progress;
+  // What the run measured, from its first iteration (the history of a resumed checkpoint
+  // included): the per-step curves, optimisation time, the step phases' sums.
   std::vector<double> losses, train_psnrs;
   int first_iteration = 0;
   double train_seconds = 0.0;
+  StepPhases phase_sums;
+  double loop_overhead_sum = 0.0;
   double periodic_eval_seconds = 0.0;  // the periodic test evaluations' own time
+  double elapsed_before = 0.0;  // seconds the run had run (less periodic tests) before resuming
+
+  // Seconds since the run started, periodic tests excluded (earlier processes included).
+  double elapsed() const { return elapsed_before + wall.seconds() - periodic_eval_seconds; }
+
+  std::string checkpoint_metadata() const {
+    const nlohmann::json history = {
+        {"first_iteration", first_iteration},
+        {"train_seconds", train_seconds},
+        {"elapsed_seconds", elapsed()},
+        {"step_phases_seconds", phase_sums.values()},
+        {"loop_overhead_seconds", loop_overhead_sum},
+        {"losses", doubles_json(losses)},
+        {"train_psnrs", doubles_json(train_psnrs)},
+        {"test_psnr_history", pairs_json(result.test_psnr_history)},
+        {"test_ssim_history", pairs_json(result.test_ssim_history)},
+        {"test_seconds_history", doubles_json(result.test_seconds_history)}};
+    return nlohmann::json{{"config", config.to_json()}, {"history", history}}.dump();
+  }
+
+  // Takes up the history of a checkpoint at `iteration`; false (and nothing changed) when it does
+  // not fit (curves of another length), so the report covers the resumed part only.
+  bool restore_history(const nlohmann::json& h, int iteration) {
+    try {
+      const int first = h.at("first_iteration").get<int>();
+      std::vector<double> l = doubles_from(h.at("losses")), p = doubles_from(h.at("train_psnrs"));
+      const auto phases = h.at("step_phases_seconds").get<std::array<double, 8>>();
+      const size_t steps = static_cast<size_t>(iteration - first);
+      auto psnrs = pairs_from(h.at("test_psnr_history"));
+      auto ssims = pairs_from(h.at("test_ssim_history"));
+      std::vector<double> seconds = doubles_from(h.at("test_seconds_history"));
+      const double trained = h.at("train_seconds").get<double>();
+      const double elapsed_seconds = h.at("elapsed_seconds").get<double>();
+      const double overhead = h.at("loop_overhead_seconds").get<double>();
+      if (first < 0 || first > iteration || l.size() != steps || p.size() != steps ||
+          ssims.size() != psnrs.size() || seconds.size() != psnrs.size())
+        return false;
+      first_iteration = first;
+      losses = std::move(l);
+      train_psnrs = std::move(p);
+      train_seconds = trained;
+      elapsed_before = elapsed_seconds;
+      phase_sums.set_values(phases);
+      loop_overhead_sum = overhead;
+      result.test_psnr_history = std::move(psnrs);
+      result.test_ssim_history = std::move(ssims);
+      result.test_seconds_history = std::move(seconds);
+      return true;
+    } catch (const nlohmann::json::exception&) {
+      return false;
+    }
+  }
   bool loaded = false, prepared = false, finished = false;
 
   void phase(SessionPhase p, const std::string& detail) const {
     if (run.on_phase) run.on_phase(p, detail);
   }
   void save_checkpoint() {
-    write_file_atomically(checkpoint_path.string(),
-                          [&](std::ostream& s) { trainer->save_checkpoint(s, metadata); });
+    write_file_atomically(checkpoint_path.string(), [&](std::ostream& s) {
+      trainer->save_checkpoint(s, checkpoint_metadata());
+    });
     last_checkpoint = trainer->iteration();
   }
   void save_ply() {
@@ -814,19 +925,16 @@ void TrainRun::prepare() {
   Trainer& trainer = *s.trainer;
   for (auto& term : terms) trainer.add_loss_term(std::move(term));
 
+  bool history_restored = false;
   if (s.run.resume) {
     std::ifstream in(s.checkpoint_path, std::ios::binary);
     GLIMPSE_CHECK(in.good()) << "train: cannot open " << s.checkpoint_path.string();
-    const std::string metadata = trainer.load_checkpoint(in, s.checkpoint_path.string());
-    nlohmann::json saved;
-    try {
-      saved = nlohmann::json::parse(metadata);
-    } catch (const nlohmann::json::exception& e) {
-      GLIMPSE_FAIL() << "train: " << s.checkpoint_path.string()
-                     << " carries no readable configuration (" << e.what() << ")";
-    }
+    const SavedRunMetadata saved =
+        parse_checkpoint_metadata(trainer.load_checkpoint(in, s.checkpoint_path.string()),
+                                  "train: " + s.checkpoint_path.string());
     TrainConfig saved_config;
-    saved_config.update_from_json(saved, s.checkpoint_path.string() + " (its configuration)");
+    saved_config.update_from_json(saved.config,
+                                  s.checkpoint_path.string() + " (its configuration)");
     const std::string differences =
         describe_config_differences(saved_config.resume_key(), config.resume_key());
     GLIMPSE_CHECK(differences.empty())
@@ -836,6 +944,14 @@ void TrainRun::prepare() {
         << " or train without --resume";
     GLIMPSE_LOG(Info) << "train: resumed from " << s.checkpoint_path.string() << " at iteration "
                       << trainer.iteration() << " (" << trainer.gaussians().size() << " Gaussians)";
+    history_restored =
+        !saved.history.is_null() && s.restore_history(saved.history, trainer.iteration());
+    if (!history_restored)
+      GLIMPSE_LOG(Warning) << "train: " << s.checkpoint_path.string()
+                           << (saved.history.is_null() ? " predates the run history"
+                                                       : " holds a run history that does not fit")
+                           << ": the times, curves and step phases reported cover iterations "
+                           << trainer.iteration() << " onwards only";
   }
   result.start_iteration = trainer.iteration();
   if (s.run.prepare) s.run.prepare(trainer);
@@ -844,7 +960,6 @@ void TrainRun::prepare() {
   save_train_config((out / "config.json").string(), config);
   write_cameras_json((out / "cameras.json").string(), s.dataset.views);
 
-  s.metadata = config.to_json().dump();
   s.last_checkpoint = s.run.resume ? trainer.iteration() : -1;
   s.eval = EvalContext{&s.dataset, &trainer.rasterizer(), config.trainer.render,
                        result.masked_metrics, s.lpips ? &*s.lpips : nullptr};
@@ -864,7 +979,7 @@ void TrainRun::prepare() {
                     << ", outputs in " << out.string();
   s.progress = std::make_unique<TrainProgress>(trainer.iteration(), config.trainer.iterations,
                                                progress_options, std::cerr);
-  s.first_iteration = trainer.iteration();
+  if (!history_restored) s.first_iteration = trainer.iteration();
   s.prepared = true;
   s.phase(SessionPhase::Training, "");
 }
@@ -887,12 +1002,10 @@ StepStats TrainRun::step() {
     s.progress->update(stats);
     const double step_seconds = step_timer.seconds();
     s.train_seconds += step_seconds;
-    s.result.step_phases += stats.phases;
-    s.result.loop_overhead += step_seconds - stats.seconds;
+    s.phase_sums += stats.phases;
+    s.loop_overhead_sum += step_seconds - stats.seconds;
     const int it = stats.iteration;
     if (it == total) return stats;
-    if (config.save_every > 0 && it % config.save_every == 0) s.save_ply();
-    if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) s.save_checkpoint();
     if (config.test_every > 0 && it % config.test_every == 0 && !s.test_ids.empty()) {
       const Timer eval_clock;
       s.eval->render.sh_degree = trainer.active_sh_degree();
@@ -901,13 +1014,16 @@ StepStats TrainRun::step() {
       const SplitMetrics m = evaluate(periodic, trainer.gaussians(), s.test_ids, {});
       s.result.test_psnr_history.emplace_back(it, m.mean_psnr);
       s.result.test_ssim_history.emplace_back(it, m.mean_ssim);
-      s.result.test_seconds_history.push_back(s.wall.seconds() - s.periodic_eval_seconds);
+      s.result.test_seconds_history.push_back(s.elapsed());
       s.periodic_eval_seconds += eval_clock.seconds();
       std::ostringstream line;
       line << "train: iteration " << it << ": test PSNR " << std::fixed << std::setprecision(2)
            << m.mean_psnr << " dB, SSIM " << std::setprecision(4) << m.mean_ssim;
       s.progress->log(LogLevel::Info, line.str());
     }
+    // After the periodic test, so that the checkpoint's history holds it.
+    if (config.save_every > 0 && it % config.save_every == 0) s.save_ply();
+    if (config.checkpoint_every > 0 && it % config.checkpoint_every == 0) s.save_checkpoint();
     return stats;
   } catch (const DivergenceError& e) {
     s.progress->finish();
@@ -942,18 +1058,20 @@ TrainResult TrainRun::finish() {
   Trainer& trainer = *s.trainer;
   const fs::path& out = s.out;
   s.progress->finish();
-  result.final_train_wall_seconds = s.wall.seconds() - s.periodic_eval_seconds;
+  result.final_train_wall_seconds = s.elapsed();
   const int first_iteration = s.first_iteration;
   result.final_iteration = trainer.iteration();
   result.train_seconds = s.train_seconds;
+  result.step_phases = s.phase_sums;
+  result.loop_overhead = s.loop_overhead_sum;
   if (const int steps = result.final_iteration - first_iteration; steps > 0) {
     result.step_phases /= steps;
     result.loop_overhead /= steps;
   }
   result.its_per_second =
       s.train_seconds > 0 ? (result.final_iteration - first_iteration) / s.train_seconds : 0.0;
-  if (result.final_iteration == first_iteration) {
-    GLIMPSE_LOG(Info) << "train: the checkpoint is already at iteration " << first_iteration
+  if (result.final_iteration == result.start_iteration) {
+    GLIMPSE_LOG(Info) << "train: the checkpoint is already at iteration " << result.start_iteration
                       << " (configured: " << config.trainer.iterations << "); nothing to train";
   }
   s.save_ply();

@@ -98,9 +98,11 @@ struct TrainResult {
   int start_iteration = 0;               // 0, or the iteration of the resumed checkpoint
   int final_iteration = 0;
   int64_t num_gaussians = 0;  // after training
-  double train_seconds = 0;   // optimisation steps only
-  double wall_seconds = 0;    // the whole command
-  double its_per_second = 0;  // (final - start) / train_seconds
+  // Optimisation steps only, of the whole run: a run resumed from a checkpoint that kept its
+  // history (timings, curves) adds the earlier processes' steps; from an older one, its own.
+  double train_seconds = 0;
+  double wall_seconds = 0;    // the whole command (this process)
+  double its_per_second = 0;  // steps / train_seconds, over the same steps
   // Mean seconds per step by phase (optim/trainer.h StepPhases), and the loop's own time per step
   // outside Trainer::step (progress, loss-curve bookkeeping; periodic saves and tests excluded).
   StepPhases step_phases;
@@ -108,8 +110,9 @@ struct TrainResult {
   SplitMetrics test, train;
   std::vector<std::pair<int, double>> test_psnr_history;  // (iteration, mean test PSNR)
   std::vector<std::pair<int, double>> test_ssim_history;  // (iteration, mean test SSIM_gs)
-  // Seconds since the command started at each entry of test_psnr_history, without the periodic
-  // evaluations' own time (what a run without them would have taken to get there).
+  // Seconds since the run started (a resumed run's earlier processes included) at each entry of
+  // test_psnr_history, without the periodic evaluations' own time (what a run without them would
+  // have taken to get there).
   std::vector<double> test_seconds_history;
   double final_train_wall_seconds = 0;  // the same clock when the last step ended
   std::string ply_path;                 // the final point cloud
@@ -129,6 +132,18 @@ struct TrainResult {
 // Every file is written atomically. A DivergenceError is rethrown after logging, with the state
 // of the last checkpoint in its message; nothing is written after it.
 TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run = {});
+
+// A checkpoint's metadata: the configuration it was written with and the run's history up to
+// it (null for checkpoints written before the history was kept). Throws glimpse::Error naming
+// `what` when it is not JSON.
+struct SavedRunMetadata {
+  nlohmann::json config;
+  nlohmann::json history;
+};
+SavedRunMetadata parse_checkpoint_metadata(const std::string& metadata, const std::string& what);
+// Whether the checkpoint at `path` keeps the run's history, so that resuming it (to evaluate
+// again, say) reports the whole run's times and curves. Throws glimpse::Error on a corrupt file.
+bool checkpoint_has_history(const std::string& path);
 
 // run_train in stages, for a session (app/session.h) that steps it, pauses between steps,
 // renders and saves on request. Not thread-safe: one thread calls everything.

@@ -307,6 +307,12 @@ Trainer::Trainer(std::vector<View> views, Gaussians init, const TrainerOptions& 
     gaussians_ = std::move(g);
   }
   extent_ = options_.scene_extent > 0.f ? options_.scene_extent : scene_extent_of(views_);
+  // The position rates are relative to the scene: catch a product that overflows float here,
+  // with the figures, rather than as Adam's complaint at the first step.
+  for (const float rate : {options_.lr.means_initial, options_.lr.means_final})
+    GLIMPSE_CHECK(std::isfinite(rate * extent_) && std::isfinite(extent_) && extent_ > 0.f)
+        << "trainer: the position learning rate " << rate << " times the scene extent " << extent_
+        << " is not a finite float (are the camera positions or depths in a sane unit?)";
   if (options_.strategy == DensifyStrategy::AdaptiveDensityControl)
     adc_ = std::make_unique<AdaptiveDensityControl>(options_.adc, extent_);
   if (options_.strategy == DensifyStrategy::Mcmc)
@@ -451,6 +457,11 @@ std::array<double, 8> StepPhases::values() const {
   const auto f = fields_of(*this);
   for (size_t k = 0; k < f.size(); ++k) v[k] = *f[k];
   return v;
+}
+
+void StepPhases::set_values(const std::array<double, 8>& v) {
+  const auto f = fields_of(*this);
+  for (size_t k = 0; k < f.size(); ++k) *f[k] = v[k];
 }
 
 double StepPhases::total() const {
@@ -665,6 +676,17 @@ void Trainer::save_checkpoint(std::ostream& sink, const std::string& metadata) c
                            static_cast<char>((crc >> 16) & 0xff), static_cast<char>(crc >> 24)};
   sink.write(trailer, 4);
   GLIMPSE_CHECK(sink) << "checkpoint: write failed";
+}
+
+CheckpointHeader read_checkpoint_header(std::istream& in, const std::string& what) {
+  verify_checkpoint_crc(in, what);  // magic and version checked too
+  CheckpointHeader header;
+  header.metadata = read_string(in, what, "metadata");
+  int32_t iteration = 0;
+  read_pod(in, iteration, what, "iteration");
+  GLIMPSE_CHECK(iteration >= 0) << what << ": negative iteration";
+  header.iteration = iteration;
+  return header;
 }
 
 std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) {

@@ -102,7 +102,8 @@ struct StepPhases {
   static constexpr std::array<const char*, 8> kNames = {"render_forward",  "photometric", "terms",
                                                         "render_backward", "gradients",   "adam",
                                                         "densify",         "other"};
-  std::array<double, 8> values() const;  // in kNames order
+  std::array<double, 8> values() const;             // in kNames order
+  void set_values(const std::array<double, 8>& v);  // the inverse of values()
   double total() const;
   StepPhases& operator+=(const StepPhases& p);
   StepPhases& operator/=(double n);  // a sum over n steps -> the mean per step
@@ -201,6 +202,14 @@ class Trainer {
   std::vector<float> kept_logits_;  // DropGaussian: the true logits while a step renders
   std::vector<uint8_t> dropped_;    // DropGaussian: 1 for the Gaussians dropped this step
 };
+
+// A checkpoint's metadata and iteration, read without loading the rest (its checksum, magic and
+// version are checked as by Trainer::load_checkpoint). Throws glimpse::Error naming `what`.
+struct CheckpointHeader {
+  std::string metadata;
+  int iteration = 0;
+};
+CheckpointHeader read_checkpoint_header(std::istream& in, const std::string& what);
 
 // Radius of the camera centres around their mean, times 1.1 (3DGS getNerfppNorm); 1 for a
 // single camera.

@@ -6,7 +6,7 @@
 #include "renderer/kernels/covariance.h"
 #include "renderer/kernels/projection.h"
 #include "renderer/synthetic_scene.h"
-#include "tests/app/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

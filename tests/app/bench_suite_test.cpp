@@ -13,15 +13,16 @@
 #include "io/npy.h"
 #include "renderer/rasterizer.h"
 #include "tests/app/run_glimpse.h"
-#include "tests/app/temp_dir.h"
 #include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/log_capture.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -227,6 +228,44 @@ TEST(BenchSuite, RunsTheLlffProtocolAndWritesConsistentReports) {
   EXPECT_EQ(changed.num_failed, 2);
   EXPECT_HAS(changed.scenes[0].error, "another configuration");
   EXPECT_HAS(changed.scenes[0].error, "trainer.iterations: 12 vs 13");
+}
+
+// A suite finished without LPIPS weights, run again with them: each finished run is evaluated
+// again from its final checkpoint (no training), gains LPIPS and keeps its training figures; a
+// third invocation reuses it as it is.
+TEST(BenchSuite, RunsFinishedWithoutLpipsAreScoredOnceTheWeightsAreThere) {
+  const char* weights = std::getenv("GLIMPSE_LPIPS_DIR");
+  if (weights == nullptr) GTEST_SKIP() << "GLIMPSE_LPIPS_DIR is not set: no LPIPS weights";
+  glimpse::testing::TempDir tmp;
+  const fs::path data = tmp.path() / "data", out = tmp.path() / "out";
+  write_llff_scene(data / "fern", 9);
+  BenchSuiteOptions o = llff_options(data, out);
+  o.train.checkpoint_every = 100;  // only the final checkpoint, at 12
+  ASSERT_EQ(run_bench_suite(o).num_failed, 0);
+  const fs::path run = out / "fern" / "seed0";
+  const Json before = read_json(run / "metrics.json");
+  ASSERT_TRUE(before["test"]["mean"]["lpips"].is_null());
+
+  o.train.lpips_model = weights;
+  const BenchSuiteResult scored = run_bench_suite(o);
+  ASSERT_EQ(scored.scenes.size(), 1u);
+  ASSERT_EQ(scored.scenes[0].runs.size(), 1u) << scored.scenes[0].error;
+  EXPECT_FALSE(scored.scenes[0].runs[0].reused);
+  const Json after = read_json(run / "metrics.json");
+  ASSERT_TRUE(after["test"]["mean"]["lpips"].is_number());
+  EXPECT_GT(after["test"]["mean"]["lpips"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(scored.scenes[0].runs[0].test.lpips,
+                   after["test"]["mean"]["lpips"].get<double>());
+  // The same model and the same training figures: nothing was trained.
+  EXPECT_EQ(after["test"]["mean"]["psnr"], before["test"]["mean"]["psnr"]);
+  EXPECT_EQ(after["train_seconds"], before["train_seconds"]);
+  EXPECT_EQ(after["iterations_per_second"], before["iterations_per_second"]);
+  EXPECT_EQ(after["start_iteration"], 12);  // resumed at its final checkpoint
+
+  const fs::file_time_type written = fs::last_write_time(run / "metrics.json");
+  const BenchSuiteResult again = run_bench_suite(o);
+  EXPECT_TRUE(again.scenes[0].runs[0].reused);
+  EXPECT_EQ(fs::last_write_time(run / "metrics.json"), written);
 }
 
 // `glimpse bench --serve`: one token for the suite, each run served in turn (here on a free port

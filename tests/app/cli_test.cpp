@@ -3,8 +3,8 @@
 #include "app/cli.h"
 
 #include "tests/app/run_glimpse.h"
-#include "tests/app/temp_dir.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -8,8 +8,8 @@
 
 #include "io/dataset_reader.h"
 #include "io/image_io.h"
-#include "tests/app/temp_dir.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

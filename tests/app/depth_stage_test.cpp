@@ -5,9 +5,10 @@
 #include "app/depth_stage.h"
 
 #include "io/depth_io.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/synthetic_rig.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

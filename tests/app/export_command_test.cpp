@@ -8,9 +8,9 @@
 #include "io/splat_formats.h"
 #include "io/splat_ply.h"
 #include "tests/app/run_glimpse.h"
-#include "tests/app/temp_dir.h"
 #include "tests/support/errors.h"
 #include "tests/support/synthetic_rig.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -5,8 +5,8 @@
 
 #include "core/check.h"
 #include "tests/app/fake_session_client.h"
-#include "tests/app/temp_dir.h"
 #include "tests/support/errors.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -8,9 +8,10 @@
 #include "app/progress.h"
 #include "app/train_command.h"
 #include "io/point_cloud_ply.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/synthetic_rig.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

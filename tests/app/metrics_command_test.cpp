@@ -5,8 +5,9 @@
 
 #include "eval/metrics.h"
 #include "io/image_io.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -7,7 +7,7 @@
 #include "io/splat_formats.h"
 #include "renderer/rasterizer.h"
 #include "tests/app/fake_session_client.h"
-#include "tests/app/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 
 #include "core/check.h"
 #include "io/image_io.h"
-#include "tests/app/temp_dir.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -8,7 +8,7 @@
 #include "io/llff.h"
 #include "io/npy.h"
 #include "renderer/rasterizer.h"
-#include "tests/app/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <cmath>
 #include <filesystem>

@@ -18,9 +18,9 @@
 #include "priors/background_mask.h"
 #include "priors/point_init.h"
 #include "tests/app/run_glimpse.h"
-#include "tests/app/temp_dir.h"
 #include "tests/app/tiny_capture.h"
 #include "tests/support/log_capture.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -190,7 +190,8 @@ TEST(TrainCommand, ResumeContinuesBitIdentically) {
   const fs::path resumed = capture.tmp() / "resumed";
   TrainConfig first = tiny_config(capture, resumed.string(), 20);
   first.checkpoint_every = 7;  // checkpoints at 7, 14 and the final one at 20
-  run_train(first, logged());
+  const TrainResult part = run_train(first, logged());
+  ASSERT_TRUE(checkpoint_has_history((resumed / "checkpoint.bin").string()));
   TrainConfig second = tiny_config(capture, resumed.string(), 30);
   TrainRunOptions run = logged();
   run.resume = true;
@@ -202,6 +203,35 @@ TEST(TrainCommand, ResumeContinuesBitIdentically) {
   EXPECT_EQ(read_bytes(resumed / ply), read_bytes(straight / ply))
       << "a resumed run must end where the straight run ends";
   EXPECT_EQ(read_json(resumed / "metrics.json")["start_iteration"], 20);
+
+  // The report covers the whole run: the checkpoint kept what the first process measured.
+  EXPECT_GT(result.train_seconds, part.train_seconds);
+  EXPECT_DOUBLE_EQ(result.its_per_second, 30 / result.train_seconds);
+  ASSERT_EQ(part.test_psnr_history.size(), 1u);  // at 10 (20 was the final evaluation)
+  ASSERT_EQ(result.test_psnr_history.size(), 1u);
+  EXPECT_EQ(result.test_psnr_history[0], part.test_psnr_history[0]);
+  EXPECT_EQ(result.test_ssim_history[0], part.test_ssim_history[0]);
+  EXPECT_EQ(result.test_seconds_history, part.test_seconds_history);
+  EXPECT_GT(result.final_train_wall_seconds, part.final_train_wall_seconds);
+  EXPECT_GT(result.step_phases.total(), 0.0);
+}
+
+// A checkpoint's metadata: {"config", "history"} now, the bare configuration before the history
+// was kept (such checkpoints still resume, reporting the resumed part only).
+TEST(TrainCommand, CheckpointMetadataWithAndWithoutTheRunHistory) {
+  const nlohmann::json config = TrainConfig{}.to_json();
+  const SavedRunMetadata bare = parse_checkpoint_metadata(config.dump(), "old.bin");
+  EXPECT_EQ(bare.config, config);
+  EXPECT_TRUE(bare.history.is_null());
+  const nlohmann::json history = {{"first_iteration", 0}, {"losses", {0.5, 0.25}}};
+  const SavedRunMetadata both = parse_checkpoint_metadata(
+      nlohmann::json{{"config", config}, {"history", history}}.dump(), "new.bin");
+  EXPECT_EQ(both.config, config);
+  EXPECT_EQ(both.history, history);
+  EXPECT_HAS(error_of([] { parse_checkpoint_metadata("{not json", "broken.bin"); }),
+             "broken.bin carries no readable configuration");
+  EXPECT_HAS(error_of([] { parse_checkpoint_metadata("[1, 2]", "list.bin"); }),
+             "list.bin carries no readable configuration");
 }
 
 TEST(TrainCommand, ResumeRefusesAnotherConfiguration) {

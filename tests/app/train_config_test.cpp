@@ -3,7 +3,7 @@
 #include "app/train_config.h"
 
 #include "core/check.h"
-#include "tests/app/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -5,7 +5,7 @@
 
 #include "io/image_io.h"
 #include "optim/losses.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 #include "eval/protocols.h"
 
 #include "eval/published.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,8 @@
 // INRIA form (no cx/cy) and the validation messages.
 #include "io/cameras_json.h"
 
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,8 +2,9 @@
 #include "io/dataset_reader.h"
 
 #include "core/check.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

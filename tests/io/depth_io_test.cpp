@@ -3,7 +3,8 @@
 #include "io/depth_io.h"
 
 #include "io/npy.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

@@ -6,9 +6,10 @@
 #include "io/dataset_reader.h"
 #include "io/image_io.h"
 #include "io/npy.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/log_capture.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,8 @@
 // messages naming the path, depth colourisation and area resampling.
 #include "io/image_io.h"
 
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>

@@ -4,8 +4,9 @@
 
 #include "io/image_io.h"
 #include "io/npy.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -2,8 +2,9 @@
 // order, and the error messages for bad magic, truncation and unsupported dtypes.
 #include "io/npy.h"
 
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,9 @@
 #include "io/npz.h"
 
 #include "io/npy.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/zlib_fixtures.h"
 
 #include <gtest/gtest.h>

@@ -2,7 +2,8 @@
 // colours from other writers, and clear errors for truncated or malformed files.
 #include "io/point_cloud_ply.h"
 
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

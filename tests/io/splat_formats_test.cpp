@@ -7,8 +7,9 @@
 
 #include "io/splat_ply.h"
 #include "renderer/kernels/sh.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/random_scene.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/zlib_fixtures.h"
 
 #include <gtest/gtest.h>

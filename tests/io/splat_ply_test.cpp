@@ -4,8 +4,9 @@
 // the error messages for bad headers, missing properties, truncation and NaN values.
 #include "io/splat_ply.h"
 
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/random_scene.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

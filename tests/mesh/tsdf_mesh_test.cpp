@@ -4,8 +4,9 @@
 #include "mesh/tsdf_mesh.h"
 
 #include "io/mesh_io.h"
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/synthetic_rig.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

@@ -6,6 +6,7 @@
 #include "core/timer.h"
 #include "optim/densify.h"
 #include "optim/losses.h"
+#include "tests/support/errors.h"
 #include "tests/support/synthetic_rig.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 namespace glimpse {
 namespace {
 
+using testing::error_of;
 using testing::random_init;
 using testing::render_ring;
 using testing::textured_sphere;
@@ -304,6 +306,21 @@ TEST(Trainer, RejectsBadOptions) {
   o.lr.opacity = -1;
   EXPECT_THROW(Trainer(train, random_init(10, 1), o, make_cpu_rasterizer(1)), Error);
   EXPECT_THROW(Trainer({}, random_init(10, 1), fast_options(10), make_cpu_rasterizer(1)), Error);
+}
+
+// A position rate that overflows float once scaled by the scene is refused when the trainer is
+// made, naming the rate and the extent, not at the first step.
+TEST(Trainer, RefusesAPositionRateThatOverflowsWithTheSceneExtent) {
+  const auto train = render_ring(truth(), 3, 6, 0, 32);
+  TrainerOptions o = fast_options(10);
+  o.scene_extent = 1e30f;
+  o.lr.means_initial = 1e20f;
+  const std::string message =
+      error_of([&] { Trainer(train, random_init(10, 1), o, make_cpu_rasterizer(1)); });
+  EXPECT_HAS(message, "position learning rate 1e+20");
+  EXPECT_HAS(message, "scene extent 1e+30");
+  o.lr.means_initial = 1e-3f;  // the same extent with a finite product is accepted
+  EXPECT_NO_THROW(Trainer(train, random_init(10, 1), o, make_cpu_rasterizer(1)));
 }
 
 TEST(Trainer, McmcKeepsTheCap) {

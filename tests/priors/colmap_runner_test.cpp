@@ -3,9 +3,10 @@
 // the real `colmap` program (installed by tools/install_deps.sh: a missing one fails the test).
 #include "priors/colmap_runner.h"
 
+#include "tests/support/temp_dir.h"
+
 #include <gtest/gtest.h>
 
-#include "../app/temp_dir.h"
 #include <filesystem>
 #include <fstream>
 #include <sstream>

@@ -3,8 +3,9 @@
 // FAILS) recomputed by hand per convention, the resampling to the image, and refused files.
 #include "priors/depth_model.h"
 
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
 

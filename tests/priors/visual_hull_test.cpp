@@ -3,7 +3,7 @@
 // masks that do not overlap in 3D are refused with the view named.
 #include "priors/visual_hull.h"
 
-#include "tests/io/test_util.h"
+#include "tests/support/errors.h"
 
 #include <gtest/gtest.h>
 
