@@ -41,6 +41,9 @@ Gaussians crop_gaussians(const Gaussians& g, const WorldBox& box) {
 
 namespace {
 
+// The mesh preview's side views: the first training view turned this far to either side.
+constexpr double kPreviewOrbitDegrees = 25.0;
+
 std::string stem_of(const std::string& name) { return fs::path(name).stem().string(); }
 
 // The names of the run's training views (metrics.json "train"), empty when it has none.
@@ -241,23 +244,28 @@ ExportReport run_export(const ExportOptions& options) {
                                    });
   write_mesh(options.output, result);
   if (!options.preview.empty()) {
-    // Coloured and clay side by side, seen from the first training view at up to 800 px wide.
+    // Top: coloured and clay seen from the first training view, at up to 800 px wide. Bottom:
+    // clay seen from that view turned kPreviewOrbitDegrees to either side about the mesh's median
+    // depth, where a surface at the wrong depth shows (from the input view it looks right).
     const Camera& first = cameras.front();
     const double s = std::min(1.0, 800.0 / first.width);
     const int pw = std::max(1, static_cast<int>(std::lround(first.width * s)));
     const int ph = std::max(1, static_cast<int>(std::lround(first.height * s)));
     const Camera view = scaled_camera(first, static_cast<double>(pw) / first.width,
                                       static_cast<double>(ph) / first.height, pw, ph);
-    const Image<float> coloured = render_mesh_preview(result, view, true);
-    const Image<float> clay = render_mesh_preview(result, view, false);
-    Image<float> both(2 * pw, ph, 3);
-    for (int y = 0; y < ph; ++y)
-      for (int x = 0; x < pw; ++x)
-        for (int c = 0; c < 3; ++c) {
-          both.at(x, y, c) = coloured.at(x, y, c);
-          both.at(pw + x, y, c) = clay.at(x, y, c);
-        }
-    write_png(options.preview, both);
+    const Vec3<double> target = preview_target(result, view);
+    const double turn = kPreviewOrbitDegrees * 3.14159265358979323846 / 180.0;
+    const Image<float> panels[4] = {
+        render_mesh_preview(result, view, true), render_mesh_preview(result, view, false),
+        render_mesh_preview(result, orbit_camera(view, target, -turn), false),
+        render_mesh_preview(result, orbit_camera(view, target, turn), false)};
+    Image<float> sheet(2 * pw, 2 * ph, 3);
+    for (int k = 0; k < 4; ++k)
+      for (int y = 0; y < ph; ++y)
+        for (int x = 0; x < pw; ++x)
+          for (int c = 0; c < 3; ++c)
+            sheet.at((k % 2) * pw + x, (k / 2) * ph + y, c) = panels[k].at(x, y, c);
+    write_png(options.preview, sheet);
   }
   report.exported = result.num_vertices();
   report.triangles = result.num_triangles();
@@ -318,8 +326,8 @@ ExportCli add_export_subcommand(CLI::App& app) {
                   "Mesh: remove components with fewer triangles than this fraction of the largest")
       ->capture_default_str();
   cmd->add_option("--preview", o.preview,
-                  "Mesh: also write a PNG of it (vertex colours | clay) seen from the first "
-                  "training view");
+                  "Mesh: also write a PNG of it: vertex colours | clay from the first training "
+                  "view, and clay from that view turned 25 degrees to either side");
   cmd->add_flag("--mesh-hull", o.mesh_hull,
                 "Mesh: keep only the visual hull of the training views' masks (object scans)");
   return cli;

@@ -24,7 +24,9 @@ struct ExportOptions {
   MeshOptions mesh;              // mesh: fusion options (mesh.crop is set from crop)
   bool mesh_hull = false;        // mesh: carve with the training views' masks (DTU, alpha)
   std::string cameras;           // mesh: a cameras.json to fuse from (default: the run's)
-  std::string preview;  // mesh: also write this PNG (colours | clay, from the first training view)
+  // Mesh: also write this PNG (colours | clay from the first training view; below, clay from
+  // that view turned to either side).
+  std::string preview;
   int spz_version = 3;  // spz: the SPZ version written (2, 3: gzip; 4: ZSTD streams)
 
   void check() const;

@@ -70,4 +70,37 @@ Image<float> render_mesh_preview(const Mesh& mesh, const Camera& camera, bool us
   return out;
 }
 
+Vec3<double> preview_target(const Mesh& mesh, const Camera& camera) {
+  std::vector<double> depths;
+  depths.reserve(mesh.num_vertices());
+  for (size_t i = 0; i < mesh.num_vertices(); ++i) {
+    const double z = camera
+                         .cam_from_world({mesh.vertices[3 * i], mesh.vertices[3 * i + 1],
+                                          mesh.vertices[3 * i + 2]})
+                         .z;
+    if (z > 0 && std::isfinite(z)) depths.push_back(z);
+  }
+  double depth = 1.0;
+  if (!depths.empty()) {
+    const auto mid = depths.begin() + static_cast<std::ptrdiff_t>(depths.size() / 2);
+    std::nth_element(depths.begin(), mid, depths.end());
+    depth = *mid;
+  }
+  // The point (0, 0, depth) of the camera frame, in the world.
+  return mul_transposed(camera.rotation, Vec3<double>{0, 0, depth} - camera.translation);
+}
+
+Camera orbit_camera(const Camera& camera, const Vec3<double>& target, double angle) {
+  // The world turned by -angle about the axis through `target` along the camera's y axis, seen by
+  // the unmoved camera: p_cam = R (Q^T (p - target) + target) + t, Q the rotation by `angle`.
+  const Vec3<double> axis = mul_transposed(camera.rotation, Vec3<double>{0, 1, 0});
+  const double s = std::sin(0.5 * angle);
+  const Mat3<double> q =
+      quat_to_rotmat(Quat<double>(std::cos(0.5 * angle), axis.x * s, axis.y * s, axis.z * s));
+  Camera out = camera;
+  out.rotation = camera.rotation * q.transposed();
+  out.translation = camera.translation + camera.rotation * target - out.rotation * target;
+  return out;
+}
+
 }  // namespace glimpse

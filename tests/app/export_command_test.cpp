@@ -135,15 +135,23 @@ TEST(Export, MeshFromTheRunsTrainingViews) {
                      1.0) /
             mesh.num_vertices();
   EXPECT_LT(mean, report.voxel_size);
-  // The preview: the sphere in the middle (coloured left, clay right), white around it.
+  // The preview: the sphere in the middle of each 64x64 panel, white around it; top coloured
+  // and clay from the first view, bottom clay turned to either side (the sphere stays centred:
+  // the turn is about the mesh's median depth on the optical axis, the sphere's centre here).
   o.output = (r.dir.path() / "again.obj").string();
   o.preview = (r.dir.path() / "preview.png").string();
   run_export(o);
   const Image<float> preview = read_image_rgb(o.preview);
   ASSERT_EQ(preview.width(), 128);
-  ASSERT_EQ(preview.height(), 64);
-  EXPECT_EQ(preview.at(1, 1, 0), 1.0f);
-  EXPECT_LT(preview.at(32, 32, 0) + preview.at(32, 32, 1) + preview.at(32, 32, 2), 2.9f);
+  ASSERT_EQ(preview.height(), 128);
+  for (int k = 0; k < 4; ++k) {
+    const int x0 = (k % 2) * 64, y0 = (k / 2) * 64;
+    EXPECT_EQ(preview.at(x0 + 1, y0 + 1, 0), 1.0f) << "panel " << k;
+    EXPECT_LT(preview.at(x0 + 32, y0 + 32, 0) + preview.at(x0 + 32, y0 + 32, 1) +
+                  preview.at(x0 + 32, y0 + 32, 2),
+              2.9f)
+        << "panel " << k;
+  }
   EXPECT_LT(preview.at(96, 32, 1), 0.95f);
   o.preview.clear();
   // Decimated PLY.
