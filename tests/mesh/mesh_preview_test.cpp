@@ -14,19 +14,23 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// A camera at (0.3, -0.2, -4) looking roughly at the origin, slightly rolled.
-Camera test_camera() {
-  Camera c;
-  c.width = 64;
-  c.height = 48;
-  c.fx = c.fy = 60;
-  c.cx = 32;
-  c.cy = 24;
-  const Quat<double> q(0.995, 0.03, -0.05, 0.08);
+// A 64x48 camera of focal length f with rotation q (normalised here) and centre c.
+Camera make_camera(double f, Quat<double> q, const Vec3<double>& centre) {
+  Camera cam;
+  cam.width = 64;
+  cam.height = 48;
+  cam.fx = cam.fy = f;
+  cam.cx = 32;
+  cam.cy = 24;
   const double n = std::sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
-  c.rotation = quat_to_rotmat(Quat<double>(q.w / n, q.x / n, q.y / n, q.z / n));
-  c.translation = c.rotation * Vec3<double>{-0.3, 0.2, 4.0};
-  return c;
+  cam.rotation = quat_to_rotmat(Quat<double>(q.w / n, q.x / n, q.y / n, q.z / n));
+  cam.translation = cam.rotation * (Vec3<double>{0, 0, 0} - centre);
+  return cam;
+}
+
+// At (0.3, -0.2, -4), looking roughly at the origin, slightly rolled.
+Camera test_camera() {
+  return make_camera(60, Quat<double>(0.995, 0.03, -0.05, 0.08), {0.3, -0.2, -4});
 }
 
 // A square of side 2 in the plane z = 0 (two triangles), facing -z.
@@ -111,13 +115,7 @@ int covered(const Image<float>& im) {
 }
 
 TEST(MeshPreview, AFlatSquareSeenFromTheSideCoversLess) {
-  Camera c;
-  c.width = 64;
-  c.height = 48;
-  c.fx = c.fy = 40;
-  c.cx = 32;
-  c.cy = 24;
-  c.translation = {0, 0, 5};  // at (0, 0, -5) looking along +z at the square
+  const Camera c = make_camera(40, Quat<double>(), {0, 0, -5});  // looking along +z at the square
   const Mesh m = square();
   const Vec3<double> target = preview_target(m, c);
   const int front = covered(render_mesh_preview(m, c, false));
