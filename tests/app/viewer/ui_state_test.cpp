@@ -296,6 +296,10 @@ TEST(PriorsPresets, ApplyAndRefuse) {
   apply_priors_preset(3, config);
   EXPECT_FLOAT_EQ(config.priors.depth.ranking_weight, 0.5f);
   EXPECT_FLOAT_EQ(config.priors.depth.pearson_weight, 0.f);
+  apply_priors_preset(4, config);  // the ablation's "all" row
+  EXPECT_FLOAT_EQ(config.priors.depth.ranking_weight, 0.5f);
+  EXPECT_FLOAT_EQ(config.priors.depth.pearson_weight, 0.05f);
+  EXPECT_FLOAT_EQ(config.priors.warp.weight, 0.1f);
   EXPECT_THROW(apply_priors_preset(99, config), Error);
 }
 
