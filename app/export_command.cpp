@@ -10,6 +10,7 @@
 #include "io/dataset_reader.h"
 #include "io/image_io.h"
 #include "io/mesh_io.h"
+#include "io/plot.h"
 #include "io/splat_formats.h"
 #include "optim/densify.h"
 
@@ -43,6 +44,7 @@ namespace {
 
 // The mesh preview's side views: the first training view turned this far to either side.
 constexpr double kPreviewOrbitDegrees = 25.0;
+constexpr int kMinCaptionedWidth = 240;  // narrower preview panels carry no caption
 
 std::string stem_of(const std::string& name) { return fs::path(name).stem().string(); }
 
@@ -255,10 +257,16 @@ ExportReport run_export(const ExportOptions& options) {
                                       static_cast<double>(ph) / first.height, pw, ph);
     const Vec3<double> target = preview_target(result, view);
     const double turn = kPreviewOrbitDegrees * 3.14159265358979323846 / 180.0;
-    const Image<float> panels[4] = {
-        render_mesh_preview(result, view, true), render_mesh_preview(result, view, false),
-        render_mesh_preview(result, orbit_camera(view, target, -turn), false),
-        render_mesh_preview(result, orbit_camera(view, target, turn), false)};
+    Image<float> panels[4] = {render_mesh_preview(result, view, true),
+                              render_mesh_preview(result, view, false),
+                              render_mesh_preview(result, orbit_camera(view, target, -turn), false),
+                              render_mesh_preview(result, orbit_camera(view, target, turn), false)};
+    const std::string degrees = std::to_string(static_cast<int>(kPreviewOrbitDegrees));
+    const std::string captions[4] = {"colours, first training view", "clay, first training view",
+                                     "clay, turned -" + degrees + " deg",
+                                     "clay, turned +" + degrees + " deg"};
+    if (pw >= kMinCaptionedWidth)  // on small panels a caption would hide the mesh
+      for (int k = 0; k < 4; ++k) caption_image(panels[k], captions[k]);
     Image<float> sheet(2 * pw, 2 * ph, 3);
     for (int k = 0; k < 4; ++k)
       for (int y = 0; y < ph; ++y)

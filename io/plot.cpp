@@ -236,4 +236,17 @@ void write_line_plot_png(const std::string& path, const std::vector<PlotSeries>&
   });
 }
 
+void caption_image(Image<float>& image, const std::string& text) {
+  GLIMPSE_CHECK(image.channels() == 3)
+      << "caption: needs an RGB image, got " << image.channels() << " channel(s)";
+  if (text.empty() || image.width() < 2 || image.height() < 2) return;
+  cv::Mat canvas(image.height(), image.width(), CV_32FC3, image.data());  // no copy
+  const cv::Size size = text_size(text, kFontScale);
+  const int pad = 3;
+  cv::rectangle(canvas, cv::Point(0, 0), cv::Point(size.width + 2 * pad, size.height + 2 * pad),
+                cv::Scalar(0, 0, 0), cv::FILLED);
+  cv::putText(canvas, text, cv::Point(pad, pad + size.height), kFont, kFontScale,
+              cv::Scalar(1, 1, 1), 1, cv::LINE_AA);
+}
+
 }  // namespace glimpse

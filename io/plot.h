@@ -1,6 +1,9 @@
 // Line plots as PNG files (training curves: loss and PSNR against iteration), drawn with OpenCV
-// imgproc on a white canvas with axes, "nice" ticks, a second y axis and a legend.
+// imgproc on a white canvas with axes, "nice" ticks, a second y axis and a legend; captions on
+// figure panels.
 #pragma once
+
+#include "core/image.h"
 
 #include <array>
 #include <cstdint>
@@ -40,5 +43,10 @@ void write_line_plot_png(const std::string& path, const std::vector<PlotSeries>&
 // Tick positions covering [lo, hi] with about `target` steps of 1, 2 or 5 x 10^k (exposed for
 // tests). Returns at least two ticks; the first <= lo and the last >= hi.
 std::vector<double> nice_ticks(double lo, double hi, int target = 5);
+
+// Writes `text` in white on a black box into the top-left corner of an RGB image in [0, 1] (the
+// panels of a preview sheet). Text longer than the image is cut at its edge. Throws
+// glimpse::Error for an image that is not 3-channel.
+void caption_image(Image<float>& image, const std::string& text);
 
 }  // namespace glimpse
