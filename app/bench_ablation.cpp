@@ -1,15 +1,21 @@
 // The ablation runner and its tables (see bench_ablation.h).
 #include "app/bench_ablation.h"
 
+#include "app/cli.h"
 #include "app/progress.h"
 #include "app/report_values.h"
+#include "app/train_command.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
+#include "io/image_io.h"
+#include "io/plot.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -165,6 +171,84 @@ std::string BenchAblationResult::to_markdown(const BenchSuiteOptions& options) c
   return md.str();
 }
 
+// [SECTION] the side-by-side sheet ----------------------------------------------------------------
+
+void write_ablation_sheet(const BenchAblationResult& result, const std::string& path) {
+  if (result.suites.empty()) return;
+  const auto& scenes = result.suites.front().scenes;
+  // Each cell: the image a run wrote for the scene's view, or none (a failed or missing run).
+  struct Cell {
+    std::optional<Image<float>> image;
+    std::string caption;
+  };
+  std::vector<std::vector<Cell>> rows;
+  std::vector<int> row_heights;
+  for (size_t s = 0; s < scenes.size(); ++s) {
+    // The view: the first test view of the first variant that finished the scene.
+    std::string view;
+    std::string gt_path;
+    for (const BenchSuiteResult& suite : result.suites) {
+      if (s >= suite.scenes.size() || suite.scenes[s].runs.empty()) continue;
+      const SuiteRun& run = suite.scenes[s].runs.front();
+      if (run.test_views.empty()) continue;
+      view = run.test_views.front().value("name", "");
+      gt_path = (fs::path(run.dir) / "test" / "gt" / evaluation_image_name(view)).string();
+      break;
+    }
+    if (view.empty() || !fs::is_regular_file(gt_path)) continue;  // no run has test views
+    const Image<float> truth = read_image_rgb(gt_path);
+    const int height =
+        std::max(1, static_cast<int>(std::lround(static_cast<double>(kAblationSheetPanelWidth) *
+                                                 truth.height() / truth.width())));
+    std::vector<Cell> row;
+    row.push_back({resize_image_area(truth, kAblationSheetPanelWidth, height),
+                   scenes[s].name + " " + fs::path(view).stem().string() + ": ground truth"});
+    for (size_t i = 0; i < result.suites.size(); ++i) {
+      Cell cell;
+      cell.caption = result.variants[i].name + ": no run";
+      const auto& suite_scenes = result.suites[i].scenes;
+      if (s < suite_scenes.size() && !suite_scenes[s].runs.empty()) {
+        const SuiteRun& run = suite_scenes[s].runs.front();
+        const fs::path test = fs::path(run.dir) / "test";
+        // As the metric sees it: DTU's render composited outside the mask, when there is one.
+        fs::path file = test / "renders_masked" / evaluation_image_name(view);
+        if (!fs::is_regular_file(file)) file = test / "renders" / evaluation_image_name(view);
+        for (const nlohmann::json& v : run.test_views)
+          if (v.value("name", "") == view && fs::is_regular_file(file)) {
+            cell.image =
+                resize_image_area(read_image_rgb(file.string()), kAblationSheetPanelWidth, height);
+            cell.caption = result.variants[i].name + ", seed " + std::to_string(run.seed) + ": " +
+                           fixed_or_na(number_or_nan(v, "psnr"), 1) + " dB";
+          }
+      }
+      row.push_back(std::move(cell));
+    }
+    rows.push_back(std::move(row));
+    row_heights.push_back(height);
+  }
+  if (rows.empty()) return;
+  const int columns = static_cast<int>(result.suites.size()) + 1;
+  int total_height = 0;
+  for (int h : row_heights) total_height += h;
+  Image<float> sheet(columns * kAblationSheetPanelWidth, total_height, 3, 0.5f);
+  int y0 = 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (int c = 0; c < columns; ++c) {
+      Cell& cell = rows[r][static_cast<size_t>(c)];
+      Image<float> panel = cell.image
+                               ? *cell.image
+                               : Image<float>(kAblationSheetPanelWidth, row_heights[r], 3, 0.5f);
+      caption_image(panel, cell.caption);
+      for (int y = 0; y < panel.height(); ++y)
+        for (int x = 0; x < panel.width(); ++x)
+          for (int k = 0; k < 3; ++k)
+            sheet.at(c * kAblationSheetPanelWidth + x, y0 + y, k) = panel.at(x, y, k);
+    }
+    y0 += row_heights[r];
+  }
+  write_png(path, sheet);
+}
+
 BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
                                        const std::vector<BenchVariant>& variants) {
   options.check();
@@ -180,6 +264,11 @@ BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
                           [&](std::ostream& s) { s << result.to_csv(options); });
     write_file_atomically((out / "ablation.json").string(),
                           [&](std::ostream& s) { s << result.to_json(options).dump(2) << "\n"; });
+    try {
+      write_ablation_sheet(result, (out / "ablation.png").string());
+    } catch (const std::exception& e) {  // a picture missing or unreadable: the tables stand
+      GLIMPSE_LOG(Warning) << "bench: no side-by-side sheet: " << user_error_message(e.what());
+    }
   };
   for (size_t i = 0; i < variants.size(); ++i) {
     BenchSuiteOptions v = options;
@@ -194,7 +283,8 @@ BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
     result.num_failed += result.suites.back().num_failed;
     write_tables();
   }
-  GLIMPSE_LOG(Info) << "bench: ablation tables in " << (out / "ablation.md").string();
+  GLIMPSE_LOG(Info) << "bench: ablation tables in " << (out / "ablation.md").string()
+                    << ", side by side in " << (out / "ablation.png").string();
   return result;
 }
 

@@ -2,7 +2,7 @@
 // initialiser, a prior switched on, ...), each in <out>/<variant>/ as an ordinary suite, with one
 // comparison table across them (ablation.md, ablation.csv, ablation.json in <out>): per variant
 // and scene the test metrics, the initialiser used and the initialisation, training and total
-// times, and each variant's mean over the scenes.
+// times, and each variant's mean over the scenes; and ablation.png, the variants side by side.
 #pragma once
 
 #include "app/bench_suite.h"
@@ -38,9 +38,19 @@ struct BenchAblationResult {
   std::string to_markdown(const BenchSuiteOptions& options) const;
 };
 
+// Width in pixels of each panel of the side-by-side sheet.
+inline constexpr int kAblationSheetPanelWidth = 336;
+
+// The side-by-side sheet: one row per scene, the ground truth of its first test view and each
+// variant's render of it (the first seed that finished; DTU: composited outside the mask, as
+// the metric sees it), each panel captioned with the variant, seed and the view's PSNR; a grey
+// panel "no run" where a variant has none. Written atomically as PNG; nothing when no run has
+// test views. Throws glimpse::Error when an image cannot be read or the file written.
+void write_ablation_sheet(const BenchAblationResult& result, const std::string& path);
+
 // Runs the suite of `options` once per variant (configuration = options.train + the patch,
-// output <out>/<name>/), resumable like a suite, and writes the ablation tables into <out>
-// atomically after every variant.
+// output <out>/<name>/), resumable like a suite, and writes the ablation tables and the sheet
+// into <out> atomically after every variant.
 BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
                                        const std::vector<BenchVariant>& variants);
 

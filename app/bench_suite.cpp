@@ -32,11 +32,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double number_or_nan(const nlohmann::json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : kNaN;
-}
-
 // [SECTION] scenes -------------------------------------------------------------------------------
 
 std::vector<std::string> official_scene_names(Suite suite) {
@@ -423,8 +418,9 @@ BenchSuiteResult run_bench_suite(const BenchSuiteOptions& options) {
       ++run_index;
       const int seed = static_cast<int>(options.train.trainer.seed) + k;
       const fs::path dir = out / scene.name / ("seed" + std::to_string(seed));
-      const std::string tag = "[" + std::to_string(run_index) + "/" + std::to_string(total_runs) +
-                              "] " + scene.name + " seed " + std::to_string(seed);
+      std::ostringstream tag_text;  // (a + chain here: GCC 12's false -Wrestrict)
+      tag_text << "[" << run_index << "/" << total_runs << "] " << scene.name << " seed " << seed;
+      const std::string tag = tag_text.str();
       if (scene.path.empty()) {
         scene.error = "scene folder not found under " + options.data_dir;
         GLIMPSE_LOG(Error) << "bench: " << tag << ": " << scene.error;
@@ -756,7 +752,7 @@ std::string BenchSuiteResult::to_html(const BenchSuiteOptions& o) const {
            "<th>depth</th><th>error</th></tr>\n";
       for (const nlohmann::json& v : r.test_views) {
         const std::string name = v.value("name", "");
-        const std::string png = fs::path(name).stem().string() + ".png";
+        const std::string png = evaluation_image_name(name);
         h << "<tr><td>" << html_escape(name) << "<br>PSNR "
           << fixed_or_na(number_or_nan(v, "psnr"), 2) << "<br>SSIM "
           << fixed_or_na(number_or_nan(v, "ssim"), 3) << "</td>";

@@ -1,5 +1,6 @@
 // Small helpers shared by the commands' reports (render, train, bench): means that skip
-// non-finite values, JSON null for them, and fixed-point text with "n/a" for them.
+// non-finite values, JSON null for them and NaN for JSON nulls, and fixed-point text with "n/a"
+// for them.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,13 @@ inline double finite_mean(const std::vector<double>& values) {
 
 inline nlohmann::json finite_or_null(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+// j[key] when it is a number, else NaN (a report's null, or a key it lacks).
+inline double number_or_nan(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>()
+                                          : std::numeric_limits<double>::quiet_NaN();
 }
 
 // "19.48" for precision 2; "n/a" for NaN or infinite values (e.g. LPIPS without a model).

@@ -64,10 +64,6 @@ std::string scene_name(const std::string& root) {
   return p.filename().string();
 }
 
-std::string png_name(const std::string& view_name) {
-  return fs::path(view_name).stem().string() + ".png";
-}
-
 // The rasterizer the configuration asks for, and the device name it runs on.
 std::unique_ptr<Rasterizer> make_rasterizer(const TrainConfig& config, std::string& device) {
   switch (config.device) {
@@ -247,7 +243,7 @@ SplitMetrics evaluate(const EvalContext& ctx, const Gaussians& g, const std::vec
       m.avg_error = average_error(m.psnr, m.ssim, m.lpips);
     }
     if (!dir.empty()) {
-      const std::string name = png_name(view.name);
+      const std::string name = evaluation_image_name(view.name);
       write_png((dir / "renders" / name).string(), render);
       write_png((dir / "gt" / name).string(), truth_cmp);
       write_png((dir / "depth" / name).string(),
@@ -458,6 +454,10 @@ std::vector<std::pair<int, double>> pairs_from(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+std::string evaluation_image_name(const std::string& view_name) {
+  return fs::path(view_name).stem().string() + ".png";
+}
 
 SavedRunMetadata parse_checkpoint_metadata(const std::string& metadata, const std::string& what) {
   nlohmann::json saved;
@@ -946,12 +946,13 @@ void TrainRun::prepare() {
                       << trainer.iteration() << " (" << trainer.gaussians().size() << " Gaussians)";
     history_restored =
         !saved.history.is_null() && s.restore_history(saved.history, trainer.iteration());
-    if (!history_restored)
+    if (!history_restored) {
       GLIMPSE_LOG(Warning) << "train: " << s.checkpoint_path.string()
                            << (saved.history.is_null() ? " predates the run history"
                                                        : " holds a run history that does not fit")
                            << ": the times, curves and step phases reported cover iterations "
                            << trainer.iteration() << " onwards only";
+    }
   }
   result.start_iteration = trainer.iteration();
   if (s.run.prepare) s.run.prepare(trainer);

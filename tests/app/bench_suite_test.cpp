@@ -12,6 +12,7 @@
 #include "io/image_io.h"
 #include "io/npy.h"
 #include "renderer/rasterizer.h"
+#include "tests/app/bench_scenes.h"
 #include "tests/app/run_glimpse.h"
 #include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
@@ -35,55 +36,11 @@ namespace glimpse {
 namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-Json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  return Json::parse(in);
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A smooth colour pattern that differs per view (so renders are not trivially exact).
-Image<float> pattern(int width, int height, int view) {
-  Image<float> img(width, height, 3);
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c)
-        img.at(x, y, c) =
-            static_cast<float>(0.5 + 0.4 * std::sin(0.3 * x + 0.2 * y + 1.7 * c + 0.1 * view));
-  return img;
-}
-
-// An LLFF capture of `views` images_8/img<i>.png of 32x24 (the protocol's factor 8 of a 256x192
-// capture): cameras on a line looking down +z.
-void write_llff_scene(const fs::path& root, int views) {
-  fs::create_directories(root / "images_8");
-  std::vector<double> rows;
-  for (int i = 0; i < views; ++i) {
-    std::vector<double> row(17, 0.0);
-    const double centre[3] = {-0.4 + 0.1 * i, 0.0, 0.0};
-    for (int r = 0; r < 3; ++r) {
-      row[r * 5 + 0] = r == 1 ? 1.0 : 0.0;
-      row[r * 5 + 1] = r == 0 ? 1.0 : 0.0;
-      row[r * 5 + 2] = r == 2 ? -1.0 : 0.0;
-      row[r * 5 + 3] = centre[r];
-    }
-    row[4] = 24 * 8;  // full-resolution H, W, f
-    row[9] = 32 * 8;
-    row[14] = 30 * 8;
-    row[15] = 2.0;
-    row[16] = 8.0;
-    rows.insert(rows.end(), row.begin(), row.end());
-    write_png((root / "images_8" / ("img" + std::to_string(i) + ".png")).string(),
-              pattern(32, 24, i));
-  }
-  write_npy((root / "poses_bounds.npy").string(), {static_cast<size_t>(views), 17}, rows);
-}
+Json read_json(const fs::path& path) { return testing::read_json_file(path); }
+std::string read_text(const fs::path& path) { return testing::read_text_file(path); }
+using testing::llff_options;
+using testing::pattern;
+using testing::write_llff_scene;
 
 // A DTU Rectified scan: 49 views of 40x30 around the origin (calibration for 1600x1200), masks
 // (idrmasks) for every view: the left half of the image.
@@ -120,21 +77,6 @@ void write_dtu_scan(const fs::path& dtu, const std::string& scan) {
     std::snprintf(mask_name, sizeof(mask_name), "%03d.png", i);
     write_png((dtu / "idrmasks" / scan / mask_name).string(), mask);
   }
-}
-
-BenchSuiteOptions llff_options(const fs::path& data, const fs::path& out) {
-  BenchSuiteOptions o;
-  o.suite = Suite::Llff;
-  o.views = 3;
-  o.data_dir = data.string();
-  o.output_dir = out.string();
-  o.train.device = TrainDevice::Cpu;
-  o.train.threads = 2;
-  o.train.trainer.iterations = 12;
-  o.train.checkpoint_every = 0;
-  o.train.init = InitMethod::Depth;  // the initialisers have their own tests (init_stage_test)
-  o.train.lpips_model = "none";  // LPIPS off whatever GLIMPSE_LPIPS_DIR says (tests/eval covers it)
-  return o;
 }
 
 TEST(BenchSuite, RunsTheLlffProtocolAndWritesConsistentReports) {
