@@ -1,4 +1,5 @@
-// Fuzz target: trainer checkpoints (optim/trainer.h Trainer::load_checkpoint). Inputs are
+// Fuzz target: trainer checkpoints (optim/trainer.h Trainer::load_checkpoint and
+// read_checkpoint_header, which bench uses to look at a run's checkpoint). Inputs are
 // checkpoints WITHOUT their CRC-32 trailer: the target appends the zlib CRC-32 of the input
 // (4 bytes, little-endian) so that every input gets past the checksum to the parser.
 #include "optim/trainer.h"
@@ -22,6 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::istringstream in(bytes);
   try {
     trainer->load_checkpoint(in, "fuzz.ckpt");
+  } catch (const glimpse::Error&) {
+  }
+  std::istringstream header_in(bytes);
+  try {
+    glimpse::read_checkpoint_header(header_in, "fuzz.ckpt");
   } catch (const glimpse::Error&) {
   }
   return 0;
