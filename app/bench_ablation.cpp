@@ -213,13 +213,15 @@ void write_ablation_sheet(const BenchAblationResult& result, const std::string& 
         // As the metric sees it: DTU's render composited outside the mask, when there is one.
         fs::path file = test / "renders_masked" / evaluation_image_name(view);
         if (!fs::is_regular_file(file)) file = test / "renders" / evaluation_image_name(view);
-        for (const nlohmann::json& v : run.test_views)
-          if (v.value("name", "") == view && fs::is_regular_file(file)) {
-            cell.image =
-                resize_image_area(read_image_rgb(file.string()), kAblationSheetPanelWidth, height);
-            cell.caption = result.variants[i].name + ", seed " + std::to_string(run.seed) + ": " +
-                           fixed_or_na(number_or_nan(v, "psnr"), 1) + " dB";
-          }
+        const auto entry =
+            std::find_if(run.test_views.begin(), run.test_views.end(),
+                         [&](const nlohmann::json& v) { return v.value("name", "") == view; });
+        if (entry != run.test_views.end() && fs::is_regular_file(file)) {
+          cell.image =
+              resize_image_area(read_image_rgb(file.string()), kAblationSheetPanelWidth, height);
+          cell.caption = result.variants[i].name + ", seed " + std::to_string(run.seed) + ": " +
+                         fixed_or_na(number_or_nan(*entry, "psnr"), 1) + " dB";
+        }
       }
       row.push_back(std::move(cell));
     }
