@@ -28,6 +28,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -36,6 +37,7 @@
 #include <string>
 #include <sys/wait.h>
 #include <vector>
+#include <zlib.h>
 
 namespace glimpse {
 namespace {
@@ -214,6 +216,62 @@ TEST(TrainCommand, ResumeContinuesBitIdentically) {
   EXPECT_EQ(result.test_seconds_history, part.test_seconds_history);
   EXPECT_GT(result.final_train_wall_seconds, part.final_train_wall_seconds);
   EXPECT_GT(result.step_phases.total(), 0.0);
+}
+
+// The checkpoint at `path` with its metadata replaced by `metadata` (length prefix and CRC-32
+// trailer rewritten): checkpoints from older versions, or with a history that does not fit.
+void rewrite_checkpoint_metadata(const fs::path& path, const std::string& metadata) {
+  const std::string bytes = read_bytes(path);
+  constexpr size_t kLengthAt = 12;  // magic (8), version (4), then the metadata's length (8)
+  uint64_t length = 0;
+  std::memcpy(&length, bytes.data() + kLengthAt, sizeof(length));
+  const size_t rest = kLengthAt + 8 + length;
+  ASSERT_LT(rest, bytes.size() - 4);
+  std::string out = bytes.substr(0, kLengthAt);
+  const uint64_t new_length = metadata.size();
+  out.append(reinterpret_cast<const char*>(&new_length), sizeof(new_length));
+  out += metadata;
+  out += bytes.substr(rest, bytes.size() - 4 - rest);
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(out.data()), out.size()));
+  for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((crc >> (8 * k)) & 0xff));
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << out;
+}
+
+// A checkpoint whose history does not fit the iteration (a curve cut short), or one from before
+// the history was kept (the bare configuration): both resume with a warning, and the report
+// covers the resumed part only.
+TEST(TrainCommand, ResumingWithoutAFittingHistoryWarnsAndReportsTheResumedPart) {
+  const TinyCapture capture;
+  const fs::path out = capture.tmp() / "out";
+  const TrainResult first = run_train(tiny_config(capture, out.string(), 20), logged());
+  ASSERT_EQ(first.test_psnr_history.size(), 1u);  // at 10
+  const fs::path checkpoint = out / "checkpoint.bin";
+  std::ifstream in(checkpoint, std::ios::binary);
+  const Json saved = Json::parse(read_checkpoint_header(in, checkpoint.string()).metadata);
+  in.close();
+  ASSERT_EQ(saved["history"]["losses"].size(), 20u);
+
+  for (const bool legacy : {false, true}) {
+    Json changed = saved;
+    changed["history"]["losses"].erase(0);  // 19 losses for 20 iterations
+    rewrite_checkpoint_metadata(checkpoint, legacy ? saved["config"].dump() : changed.dump());
+    TrainRunOptions run = logged();
+    run.resume = true;
+    testing::LogCapture log;
+    const int target = legacy ? 30 : 25;
+    const TrainResult r = run_train(tiny_config(capture, out.string(), target), run);
+    EXPECT_EQ(r.final_iteration, target);
+    std::vector<std::string> history_warnings;  // (LPIPS may warn too, without weights)
+    for (const std::string& w : log.warnings)
+      if (w.find("run history") != std::string::npos) history_warnings.push_back(w);
+    ASSERT_EQ(history_warnings.size(), 1u) << legacy;
+    EXPECT_HAS(history_warnings[0],
+               legacy ? "predates the run history" : "holds a run history that does not fit");
+    EXPECT_HAS(history_warnings[0], "cover iterations " + std::to_string(legacy ? 25 : 20));
+    EXPECT_TRUE(r.test_psnr_history.empty()) << legacy;  // the first part's test at 10 is gone
+    EXPECT_DOUBLE_EQ(r.its_per_second, (target - r.start_iteration) / r.train_seconds);
+  }
 }
 
 // A checkpoint's metadata: {"config", "history"} now, the bare configuration before the history
