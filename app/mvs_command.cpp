@@ -146,7 +146,7 @@ std::string report_markdown(const nlohmann::json& report) {
   for (const auto& v : report["views"]) {
     std::string sources;
     for (const auto& s : v["sources"])
-      sources += (sources.empty() ? "" : " ") + s.get<std::string>();
+      sources.append(sources.empty() ? "" : " ").append(s.get<std::string>());
     md << "| " << v["name"].get<std::string>() << " | " << sources << " | "
        << fixed_or_na(v["seconds"].get<double>(), 1) << " | "
        << percent(v["matched_fraction"].get<double>()) << " | "

@@ -40,6 +40,7 @@ MeshFileFormat mesh_format_from_path(const std::string& path) {
   if (ext == ".ply") return MeshFileFormat::Ply;
   if (ext == ".obj") return MeshFileFormat::Obj;
   GLIMPSE_FAIL() << path << ": a mesh is written as .ply or .obj, not '" << ext << "'";
+  return MeshFileFormat::Ply;  // not reached: GLIMPSE_FAIL throws
 }
 
 void write_mesh_ply(std::ostream& out, const Mesh& mesh) {

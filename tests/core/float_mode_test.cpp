@@ -96,7 +96,9 @@ TEST(FloatMode, ThreadPoolJobsRunInTheCallersMode) {
         ASSERT_EQ(out[i], flush ? 0.f : FLT_MIN / 8.f)
             << "item " << i << " on thread " << by[i] << " of " << threads << ", flush " << flush;
       EXPECT_FALSE(flush_denormals_enabled()) << "the caller's mode is its own again";
-      if (threads > 1) EXPECT_TRUE(worker_ran) << "no worker took part with " << threads;
+      if (threads > 1) {
+        EXPECT_TRUE(worker_ran) << "no worker took part with " << threads;
+      }
     }
   }
 }

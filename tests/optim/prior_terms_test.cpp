@@ -137,7 +137,9 @@ TEST(PriorTerms, DropoutCompensationVjpMatchesCentralDifferences) {
       EXPECT_NEAR(compensated_logit_vjp(l, c, 1.0), numeric, 1e-6) << "l " << l << " c " << c;
       // The compensated opacity is c times the opacity.
       const double o = 1 / (1 + std::exp(-l)), oc = 1 / (1 + std::exp(-compensated_logit(l, c)));
-      if (o * c < kMaxCompensatedOpacity) EXPECT_NEAR(oc, o * c, 1e-12);
+      if (o * c < kMaxCompensatedOpacity) {
+        EXPECT_NEAR(oc, o * c, 1e-12);
+      }
     }
   // Clamped: no gradient.
   EXPECT_EQ(compensated_logit_vjp(5.0, 2.0, 1.0), 0.0);

@@ -225,8 +225,12 @@ TEST(FillDepthHoles, KeepsValidPixelsAndFillsHolesBetweenTheirValues) {
         EXPECT_NEAR(f.at(x, y), 2.f, 1e-5f);  // surrounded by 2s
         continue;
       }
-      if (x < 6) EXPECT_EQ(f.at(x, y), 2.f);
-      if (x >= 10) EXPECT_EQ(f.at(x, y), 4.f);
+      if (x < 6) {
+        EXPECT_EQ(f.at(x, y), 2.f);
+      }
+      if (x >= 10) {
+        EXPECT_EQ(f.at(x, y), 4.f);
+      }
       if (x >= 6 && x < 10) {
         EXPECT_GE(f.at(x, y), 2.f) << x << "," << y;
         EXPECT_LE(f.at(x, y), 4.f) << x << "," << y;

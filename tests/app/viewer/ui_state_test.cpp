@@ -18,7 +18,7 @@ SessionScene scene_with(int n, std::vector<int> train) {
   for (int i = 0; i < n; ++i) {
     SessionView v;
     v.index = i;
-    v.name = "v" + std::to_string(i);
+    v.name = std::to_string(i).insert(0, 1, 'v');  // ("v" + s: GCC 12's false -Wrestrict)
     v.train = std::find(train.begin(), train.end(), i) != train.end();
     v.test = !v.train;
     s.views.push_back(v);
