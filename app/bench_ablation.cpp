@@ -173,7 +173,8 @@ std::string BenchAblationResult::to_markdown(const BenchSuiteOptions& options) c
 
 // [SECTION] the side-by-side sheet ----------------------------------------------------------------
 
-void write_ablation_sheet(const BenchAblationResult& result, const std::string& path) {
+void write_ablation_sheet(const BenchAblationResult& result, const std::string& path,
+                          const std::string& wanted_view) {
   if (result.suites.empty()) return;
   const auto& scenes = result.suites.front().scenes;
   // Each cell: the image a run wrote for the scene's view, or none (a failed or missing run).
@@ -184,7 +185,8 @@ void write_ablation_sheet(const BenchAblationResult& result, const std::string& 
   std::vector<std::vector<Cell>> rows;
   std::vector<int> row_heights;
   for (size_t s = 0; s < scenes.size(); ++s) {
-    // The view: the first test view of the first variant that finished the scene.
+    // The view: the one asked for, else the first test view, of the first variant that
+    // finished the scene.
     std::string view;
     std::string gt_path;
     for (const BenchSuiteResult& suite : result.suites) {
@@ -192,6 +194,17 @@ void write_ablation_sheet(const BenchAblationResult& result, const std::string& 
       const SuiteRun& run = suite.scenes[s].runs.front();
       if (run.test_views.empty()) continue;
       view = run.test_views.front().value("name", "");
+      if (!wanted_view.empty()) {
+        const bool found = std::any_of(
+            run.test_views.begin(), run.test_views.end(),
+            [&](const nlohmann::json& v) { return v.value("name", "") == wanted_view; });
+        if (found) {
+          view = wanted_view;
+        } else {
+          GLIMPSE_LOG(Warning) << "bench: " << scenes[s].name << " has no test view '"
+                               << wanted_view << "'; the sheet shows its first, '" << view << "'";
+        }
+      }
       gt_path = (fs::path(run.dir) / "test" / "gt" / evaluation_image_name(view)).string();
       break;
     }
@@ -252,7 +265,8 @@ void write_ablation_sheet(const BenchAblationResult& result, const std::string& 
 }
 
 BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
-                                       const std::vector<BenchVariant>& variants) {
+                                       const std::vector<BenchVariant>& variants,
+                                       const std::string& sheet_view) {
   options.check();
   GLIMPSE_CHECK(!variants.empty()) << "bench: no variants to run";
   BenchAblationResult result;
@@ -267,7 +281,7 @@ BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
     write_file_atomically((out / "ablation.json").string(),
                           [&](std::ostream& s) { s << result.to_json(options).dump(2) << "\n"; });
     try {
-      write_ablation_sheet(result, (out / "ablation.png").string());
+      write_ablation_sheet(result, (out / "ablation.png").string(), sheet_view);
     } catch (const std::exception& e) {  // a picture missing or unreadable: the tables stand
       GLIMPSE_LOG(Warning) << "bench: no side-by-side sheet: " << user_error_message(e.what());
     }

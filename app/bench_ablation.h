@@ -41,17 +41,21 @@ struct BenchAblationResult {
 // Width in pixels of each panel of the side-by-side sheet.
 inline constexpr int kAblationSheetPanelWidth = 336;
 
-// The side-by-side sheet: one row per scene, the ground truth of its first test view and each
-// variant's render of it (the first seed that finished; DTU: composited outside the mask, as
-// the metric sees it), each panel captioned with the variant, seed and the view's PSNR; a grey
-// panel "no run" where a variant has none. Written atomically as PNG; nothing when no run has
-// test views. Throws glimpse::Error when an image cannot be read or the file written.
-void write_ablation_sheet(const BenchAblationResult& result, const std::string& path);
+// The side-by-side sheet: one row per scene, the ground truth of one test view (`view`, a test
+// view's file name such as "image008.png"; the scene's first test view when empty or when the
+// scene has no such test view, with a warning) and each variant's render of it (the first seed that
+// finished; DTU: composited outside the mask, as the metric sees it), each panel captioned with the
+// variant, seed and the view's PSNR; a grey panel "no run" where a variant has none. Written
+// atomically as PNG; nothing when no run has test views. Throws glimpse::Error when an image cannot
+// be read or the file written.
+void write_ablation_sheet(const BenchAblationResult& result, const std::string& path,
+                          const std::string& view = "");
 
 // Runs the suite of `options` once per variant (configuration = options.train + the patch,
 // output <out>/<name>/), resumable like a suite, and writes the ablation tables and the sheet
-// into <out> atomically after every variant.
+// into <out> atomically after every variant (`sheet_view`: the sheet's view, as above).
 BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
-                                       const std::vector<BenchVariant>& variants);
+                                       const std::vector<BenchVariant>& variants,
+                                       const std::string& sheet_view = "");
 
 }  // namespace glimpse

@@ -460,6 +460,11 @@ int run_cli(int argc, const char* const* argv) {
       ->delimiter(',')
       ->check(CLI::IsMember({"auto", "mvs", "colmap", "hull", "depth", "random"}))
       ->excludes("--variants");
+  std::string suite_sheet_view;
+  suite_cmd->add_option("--sheet-view", suite_sheet_view,
+                        "Ablation (with --variants or --inits): the test view of ablation.png's "
+                        "rows, by file name (e.g. image008.png); default: each scene's first "
+                        "test view");
   suite_cmd->add_option("--lpips-model", suite.train.lpips_model,
                         "LPIPS-VGG weights (as for train: .npz, folder, or none); default "
                         "$GLIMPSE_LPIPS_DIR, then the user cache");
@@ -635,13 +640,17 @@ int run_cli(int argc, const char* const* argv) {
       options.train.update_from_json(device, "command line");
     }
     options.suite = suite_from_name(suite_name_flag);
+    GLIMPSE_CHECK(suite_sheet_view.empty() || !suite_variants_path.empty() || !suite_inits.empty())
+        << "bench: --sheet-view names the view of the ablation sheet: it needs --variants or "
+           "--inits";
     if (!suite_variants_path.empty() || !suite_inits.empty()) {
       const std::vector<BenchVariant> variants =
           suite_variants_path.empty() ? init_variants(suite_inits, options.train)
                                       : load_bench_variants(suite_variants_path, options.train);
-      const BenchAblationResult result = run_bench_ablation(options, variants);
+      const BenchAblationResult result = run_bench_ablation(options, variants, suite_sheet_view);
       std::cout << result.to_markdown(options) << "\noutputs in " << options.output_dir
-                << ": ablation.md ablation.csv ablation.json, one suite folder per variant\n";
+                << ": ablation.md ablation.csv ablation.json ablation.png, one suite folder per "
+                   "variant\n";
       if (result.num_failed > 0) {
         std::cerr << "glimpse bench: " << result.num_failed << " run(s) failed (see ablation.md)\n";
         return 1;

@@ -10,6 +10,7 @@
 #include "tests/app/bench_scenes.h"
 #include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -123,6 +124,26 @@ TEST(BenchAblation, EachVariantRunsWithItsPatchAndTheSheetShowsThemSideBySide) {
     for (int col = 0; col < 3; ++col)
       EXPECT_EQ(sheet.at(col * kAblationSheetPanelWidth + 1, row * 252 + 1, 1), 0.f)
           << row << " " << col;
+
+  // Another view asked for: the protocol's other test view (img8), where the scene has it; a name
+  // no scene has falls back to the first view, with a warning.
+  ASSERT_EQ(views.size(), 2u);
+  const std::string other = views[1]["name"].get<std::string>();
+  write_ablation_sheet(r, (out / "other.png").string(), other);
+  const Image<float> other_sheet = read_image_rgb((out / "other.png").string());
+  const Image<float> other_scaled =
+      resize_image_area(read_image_rgb((out / "faint" / "flower" / "seed0" / "test" / "renders" /
+                                        evaluation_image_name(other))
+                                           .string()),
+                        kAblationSheetPanelWidth, 252);
+  for (int c = 0; c < 3; ++c)
+    EXPECT_NEAR(other_sheet.at(2 * kAblationSheetPanelWidth + 200, 252 + 200, c),
+                other_scaled.at(200, 200, c), 1.0 / 255 + 1e-6);
+  EXPECT_NE(other_sheet.vector(), sheet.vector());
+  testing::LogCapture log;
+  write_ablation_sheet(r, (out / "fallback.png").string(), "nope.png");
+  EXPECT_EQ(log.warnings.size(), 2u);  // one per scene
+  EXPECT_EQ(read_image_rgb((out / "fallback.png").string()).vector(), sheet.vector());
 }
 
 }  // namespace

@@ -422,6 +422,10 @@ TEST(BenchSuite, OptionsAndCommandLineAreValidated) {
       run_glimpse("bench --suite dtu --data " + data + " -o " + out);
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_HAS(empty.output, "no dtu scene found");
+  const glimpse::testing::ProgramRun sheet =
+      run_glimpse("bench --suite llff --data " + data + " -o " + out + " --sheet-view a.png");
+  EXPECT_EQ(sheet.exit_code, 1);
+  EXPECT_HAS(sheet.output, "--sheet-view names the view of the ablation sheet");
 }
 
 }  // namespace
