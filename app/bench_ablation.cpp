@@ -173,8 +173,12 @@ std::string BenchAblationResult::to_markdown(const BenchSuiteOptions& options) c
 
 // [SECTION] the side-by-side sheet ----------------------------------------------------------------
 
-void write_ablation_sheet(const BenchAblationResult& result, const std::string& path,
-                          const std::string& wanted_view) {
+namespace {
+
+// write_ablation_sheet; `warn`: log the scenes without the view asked for (once per suite, not
+// at every variant's intermediate sheet).
+void write_sheet(const BenchAblationResult& result, const std::string& path,
+                 const std::string& wanted_view, bool warn) {
   if (result.suites.empty()) return;
   const auto& scenes = result.suites.front().scenes;
   // Each cell: the image a run wrote for the scene's view, or none (a failed or missing run).
@@ -200,7 +204,7 @@ void write_ablation_sheet(const BenchAblationResult& result, const std::string& 
             [&](const nlohmann::json& v) { return v.value("name", "") == wanted_view; });
         if (found) {
           view = wanted_view;
-        } else {
+        } else if (warn) {
           GLIMPSE_LOG(Warning) << "bench: " << scenes[s].name << " has no test view '"
                                << wanted_view << "'; the sheet shows its first, '" << view << "'";
         }
@@ -264,6 +268,13 @@ void write_ablation_sheet(const BenchAblationResult& result, const std::string& 
   write_png(path, sheet);
 }
 
+}  // namespace
+
+void write_ablation_sheet(const BenchAblationResult& result, const std::string& path,
+                          const std::string& view) {
+  write_sheet(result, path, view, true);
+}
+
 BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
                                        const std::vector<BenchVariant>& variants,
                                        const std::string& sheet_view) {
@@ -281,7 +292,8 @@ BenchAblationResult run_bench_ablation(const BenchSuiteOptions& options,
     write_file_atomically((out / "ablation.json").string(),
                           [&](std::ostream& s) { s << result.to_json(options).dump(2) << "\n"; });
     try {
-      write_ablation_sheet(result, (out / "ablation.png").string(), sheet_view);
+      write_sheet(result, (out / "ablation.png").string(), sheet_view,
+                  result.suites.size() == variants.size());
     } catch (const std::exception& e) {  // a picture missing or unreadable: the tables stand
       GLIMPSE_LOG(Warning) << "bench: no side-by-side sheet: " << user_error_message(e.what());
     }
