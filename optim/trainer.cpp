@@ -310,7 +310,7 @@ Trainer::Trainer(std::vector<View> views, Gaussians init, const TrainerOptions& 
   // The position rates are relative to the scene: catch a product that overflows float here,
   // with the figures, rather than as Adam's complaint at the first step.
   for (const float rate : {options_.lr.means_initial, options_.lr.means_final})
-    GLIMPSE_CHECK(std::isfinite(rate * extent_) && std::isfinite(extent_) && extent_ > 0.f)
+    GLIMPSE_CHECK(std::isfinite(rate * extent_))
         << "trainer: the position learning rate " << rate << " times the scene extent " << extent_
         << " is not a finite float (are the camera positions or depths in a sane unit?)";
   if (options_.strategy == DensifyStrategy::AdaptiveDensityControl)
@@ -678,8 +678,10 @@ void Trainer::save_checkpoint(std::ostream& sink, const std::string& metadata) c
   GLIMPSE_CHECK(sink) << "checkpoint: write failed";
 }
 
-CheckpointHeader read_checkpoint_header(std::istream& in, const std::string& what) {
-  verify_checkpoint_crc(in, what);  // magic and version checked too
+namespace {
+
+// The fields after the magic and version: the metadata and the iteration.
+CheckpointHeader read_header_fields(std::istream& in, const std::string& what) {
   CheckpointHeader header;
   header.metadata = read_string(in, what, "metadata");
   int32_t iteration = 0;
@@ -689,13 +691,18 @@ CheckpointHeader read_checkpoint_header(std::istream& in, const std::string& wha
   return header;
 }
 
+}  // namespace
+
+CheckpointHeader read_checkpoint_header(std::istream& in, const std::string& what) {
+  verify_checkpoint_crc(in, what);  // magic and version checked too
+  return read_header_fields(in, what);
+}
+
 std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) {
   const std::istream::pos_type start = in.tellg();
   const uint64_t payload = verify_checkpoint_crc(in, what);  // magic and version checked too
-  const std::string metadata = read_string(in, what, "metadata");
-  int32_t iteration = 0;
-  read_pod(in, iteration, what, "iteration");
-  GLIMPSE_CHECK(iteration >= 0) << what << ": negative iteration";
+  CheckpointHeader header = read_header_fields(in, what);
+  const int iteration = header.iteration;
   std::istringstream rng_state(read_string(in, what, "random state"));
   std::mt19937_64 rng;
   rng_state >> rng;
@@ -766,7 +773,7 @@ std::string Trainer::load_checkpoint(std::istream& in, const std::string& what) 
   view_stack_ = std::move(stack);
   gaussians_ = std::move(g);
   adam_ = std::move(adam);
-  return metadata;
+  return std::move(header.metadata);
 }
 
 }  // namespace glimpse
