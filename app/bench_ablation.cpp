@@ -4,7 +4,6 @@
 #include "app/cli.h"
 #include "app/progress.h"
 #include "app/report_values.h"
-#include "app/train_command.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
@@ -258,10 +257,7 @@ void write_sheet(const BenchAblationResult& result, const std::string& path,
                                ? *cell.image
                                : Image<float>(kAblationSheetPanelWidth, row_heights[r], 3, 0.5f);
       caption_image(panel, cell.caption);
-      for (int y = 0; y < panel.height(); ++y)
-        for (int x = 0; x < panel.width(); ++x)
-          for (int k = 0; k < 3; ++k)
-            sheet.at(c * kAblationSheetPanelWidth + x, y0 + y, k) = panel.at(x, y, k);
+      paste_image(sheet, panel, c * kAblationSheetPanelWidth, y0);
     }
     y0 += row_heights[r];
   }

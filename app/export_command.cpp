@@ -268,11 +268,7 @@ ExportReport run_export(const ExportOptions& options) {
     if (pw >= kMinCaptionedWidth)  // on small panels a caption would hide the mesh
       for (int k = 0; k < 4; ++k) caption_image(panels[k], captions[k]);
     Image<float> sheet(2 * pw, 2 * ph, 3);
-    for (int k = 0; k < 4; ++k)
-      for (int y = 0; y < ph; ++y)
-        for (int x = 0; x < pw; ++x)
-          for (int c = 0; c < 3; ++c)
-            sheet.at((k % 2) * pw + x, (k / 2) * ph + y, c) = panels[k].at(x, y, c);
+    for (int k = 0; k < 4; ++k) paste_image(sheet, panels[k], (k % 2) * pw, (k / 2) * ph);
     write_png(options.preview, sheet);
   }
   report.exported = result.num_vertices();

@@ -27,20 +27,11 @@ namespace fs = std::filesystem;
 namespace {
 
 // "image000.png" -> "image000.png" output names keep the stem and use .png.
-std::string output_name(const std::string& view_name) {
-  return fs::path(view_name).stem().string() + ".png";
-}
-
-// ground truth | render, side by side (both RGB, same size).
+// ground truth | render, side by side (both RGB, same size; write_png clamps to [0, 1]).
 Image<float> side_by_side(const Image<float>& left, const Image<float>& right) {
-  const int w = left.width(), h = left.height();
-  Image<float> out(2 * w, h, 3);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      for (int c = 0; c < 3; ++c) {
-        out.at(x, y, c) = left.at(x, y, c);
-        out.at(w + x, y, c) = std::clamp(right.at(x, y, c), 0.0f, 1.0f);
-      }
+  Image<float> out(2 * left.width(), left.height(), 3);
+  paste_image(out, left, 0, 0);
+  paste_image(out, right, left.width(), 0);
   return out;
 }
 
@@ -254,7 +245,7 @@ RenderReport run_render_pipeline(const RenderPipelineOptions& options,
     v.num_visible = rendered.num_visible;
     v.num_evaluations = rendered.num_evaluations;
 
-    const std::string name = output_name(view.name);
+    const std::string name = evaluation_image_name(view.name);
     write_png((out / "renders" / name).string(), rendered.rgb);
     write_png((out / "depth" / name).string(),
               depth_preview(rendered.depth, dataset.near_depth, dataset.far_depth));

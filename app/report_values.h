@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <limits>
 #include <sstream>
@@ -25,6 +26,12 @@ inline double finite_mean(const std::vector<double>& values) {
 
 inline nlohmann::json finite_or_null(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+// The file name of a view's images in an output folder (a run's test/ and train/ renders, gt,
+// depth and error; render's renders, depth, alpha and compare): the view's stem with ".png".
+inline std::string evaluation_image_name(const std::string& view_name) {
+  return std::filesystem::path(view_name).stem().string() + ".png";
 }
 
 // j[key] when it is a number, else NaN (a report's null, or a key it lacks).

@@ -434,9 +434,14 @@ nlohmann::json doubles_json(const std::vector<double>& v) {
   return out;
 }
 
+// A value doubles_json or pairs_json wrote: null (a non-finite value) reads as NaN.
+double double_or_nan(const nlohmann::json& x) {
+  return x.is_null() ? std::nan("") : x.get<double>();
+}
+
 std::vector<double> doubles_from(const nlohmann::json& j) {
   std::vector<double> out;
-  for (const auto& x : j) out.push_back(x.is_null() ? std::nan("") : x.get<double>());
+  for (const auto& x : j) out.push_back(double_or_nan(x));
   return out;
 }
 
@@ -448,16 +453,11 @@ nlohmann::json pairs_json(const std::vector<std::pair<int, double>>& v) {
 
 std::vector<std::pair<int, double>> pairs_from(const nlohmann::json& j) {
   std::vector<std::pair<int, double>> out;
-  for (const auto& p : j)
-    out.emplace_back(p.at(0).get<int>(), p.at(1).is_null() ? std::nan("") : p.at(1).get<double>());
+  for (const auto& p : j) out.emplace_back(p.at(0).get<int>(), double_or_nan(p.at(1)));
   return out;
 }
 
 }  // namespace
-
-std::string evaluation_image_name(const std::string& view_name) {
-  return fs::path(view_name).stem().string() + ".png";
-}
 
 SavedRunMetadata parse_checkpoint_metadata(const std::string& metadata, const std::string& what) {
   nlohmann::json saved;

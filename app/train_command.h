@@ -133,10 +133,6 @@ struct TrainResult {
 // of the last checkpoint in its message; nothing is written after it.
 TrainResult run_train(const TrainConfig& config, const TrainRunOptions& run = {});
 
-// The file name of a view's images in a run's test/ and train/ folders (renders, gt, depth,
-// error): the view's stem with ".png".
-std::string evaluation_image_name(const std::string& view_name);
-
 // A checkpoint's metadata: the configuration it was written with and the run's history up to
 // it (null for checkpoints written before the history was kept). Throws glimpse::Error naming
 // `what` when it is not JSON.

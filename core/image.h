@@ -5,6 +5,7 @@
 
 #include "core/check.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -44,5 +45,19 @@ class Image {
   int width_ = 0, height_ = 0, channels_ = 0;
   std::vector<T> data_;
 };
+
+// Copies `part` into `into` with its top-left corner at (x0, y0) (figure sheets: panels side by
+// side). Throws glimpse::Error when the channel counts differ or `part` does not fit.
+template <typename T>
+void paste_image(Image<T>& into, const Image<T>& part, int x0, int y0) {
+  GLIMPSE_CHECK(part.channels() == into.channels() && x0 >= 0 && y0 >= 0 &&
+                x0 + part.width() <= into.width() && y0 + part.height() <= into.height())
+      << "paste_image: a " << part.width() << "x" << part.height() << "x" << part.channels()
+      << " image does not fit at (" << x0 << ", " << y0 << ") into " << into.width() << "x"
+      << into.height() << "x" << into.channels();
+  const size_t row = static_cast<size_t>(part.width()) * part.channels();
+  for (int y = 0; y < part.height(); ++y)
+    std::copy_n(&part.at(0, y, 0), row, &into.at(x0, y0 + y, 0));
+}
 
 }  // namespace glimpse

@@ -4,7 +4,7 @@
 // per scene, captioned.
 #include "app/bench_ablation.h"
 
-#include "app/train_command.h"
+#include "app/report_values.h"
 #include "core/check.h"
 #include "io/image_io.h"
 #include "tests/app/bench_scenes.h"
